@@ -1,0 +1,609 @@
+"""Loading and validating the knowledge base (knowledge/*.yml).
+
+Everything the assistant says about a municipality is read from here. Loading checks every file
+completely and raises one :class:`KnowledgeError` that names file, field and problem for each
+defect, so a content owner can fix the file without reading a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from traeningsguide.textnorm import normalise_source, numbers_in, phone_digits, phones_in
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DERIVED_TOPICS = frozenset({"contact"})  # answered from the contacts, not from facts
+ELIGIBILITY_RESULTS = frozenset({"applies", "excluded", "note"})
+MIN_QUOTE_LENGTH = 12
+
+
+class KnowledgeError(Exception):
+    """The knowledge base is broken; ``problems`` lists each defect as 'file: field: problem'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) in the knowledge base:\n" + "\n".join(f"- {p}" for p in problems)
+        )
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A piece of Danish text and the verbatim source passage that supports it."""
+
+    text: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    weekly: Mapping[int, tuple[tuple[time, time], ...]]  # weekday (0 = Monday) -> open intervals
+    quote: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    name: str
+    purpose: str
+    quote: str
+    phone: str | None = None  # digits only
+    hours: OpeningHours | None = None
+    address: Quoted | None = None
+    web: Quoted | None = None
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    kinds: tuple[str, ...]
+    contact: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    topic: str
+    services: tuple[str, ...]
+    text: str
+    quote: str
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class NotStated:
+    topic: str
+    services: tuple[str, ...]
+    ask: str
+    text: str | None = None  # optional explanation, then backed by `quote`
+    quote: str | None = None
+
+
+@dataclass(frozen=True)
+class EligibilityRule:
+    situation: str
+    service: str
+    result: str  # applies | excluded | note
+    text: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Municipality:
+    id: str
+    name: str
+    short_name: str
+    aliases: tuple[str, ...]
+    source_file: str
+    source_title: str
+    default_contact: str
+    contacts: Mapping[str, Contact]
+    services: Mapping[str, Service]
+    facts: tuple[Fact, ...]
+    not_stated: tuple[NotStated, ...]
+    eligibility: tuple[EligibilityRule, ...]
+    non_answers: tuple[Quoted, ...]  # source passages that answer no citizen question, with why
+
+    def contact(self, contact_id: str | None) -> Contact:
+        return self.contacts[contact_id or self.default_contact]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    missing: str
+
+
+@dataclass(frozen=True)
+class ServiceKind:
+    id: str
+    label: str
+    law: str | None
+    question: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Situation:
+    id: str
+    label: str
+    flag: str
+
+
+@dataclass(frozen=True)
+class OtherMunicipality:
+    name: str
+    aliases: tuple[str, ...]
+    ambiguous: bool  # a common Danish word too ("Vejen"): only matched with "Kommune" or on its own
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    topics: Mapping[str, Topic]
+    service_kinds: Mapping[str, ServiceKind]
+    situations: Mapping[str, Situation]
+    texts: Mapping[str, Any]
+    municipalities: Mapping[str, Municipality]
+    others: tuple[OtherMunicipality, ...]
+    sources: Mapping[str, str] = field(repr=False)  # file name -> normalised text
+
+
+# --------------------------------------------------------------------------------------------
+# Reading helpers: each records a problem instead of raising, so one load reports everything.
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        self.items.append(f"{where}: {problem}")
+
+
+def _read_yaml(path: Path, problems: _Problems) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        problems.add(str(path), "file is missing")
+    except UnicodeDecodeError as exc:
+        problems.add(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown place"
+        problems.add(str(path), f"not valid YAML at {where}: {getattr(exc, 'problem', exc)}")
+    return None
+
+
+def _mapping(value: Any, where: str, problems: _Problems) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    problems.add(where, f"must be a mapping (key: value), found {type(value).__name__}")
+    return {}
+
+
+def _list(value: Any, where: str, problems: _Problems) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    problems.add(where, f"must be a list, found {type(value).__name__}")
+    return []
+
+
+def _text(data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool = True) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            problems.add(f"{where}.{key}", "is missing")
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{where}.{key}", "must be a non-empty text")
+        return None
+    return value.strip()
+
+
+def _parse_interval(value: Any, where: str, problems: _Problems) -> tuple[time, time] | None:
+    match = re.fullmatch(r"(\d{1,2})[:.](\d{2})-(\d{1,2})[:.](\d{2})", str(value).strip())
+    if not match:
+        problems.add(where, f"opening interval must look like 08:00-12:00, found {value!r}")
+        return None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        problems.add(where, f"not a valid time: {value!r}")
+        return None
+    if end <= start:
+        problems.add(where, f"interval ends before it starts: {value!r}")
+        return None
+    return start, end
+
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary files
+
+
+def _load_topics(base: Path, problems: _Problems) -> dict[str, Topic]:
+    path = base / "topics.yml"
+    data = _mapping((_read_yaml(path, problems) or {}).get("topics"), f"{path.name}: topics", problems)
+    topics: dict[str, Topic] = {}
+    for topic_id, raw in data.items():
+        where = f"{path.name}: topics.{topic_id}"
+        raw = _mapping(raw, where, problems)
+        label, missing = _text(raw, "label", where, problems), _text(raw, "missing", where, problems)
+        if label and missing:
+            topics[topic_id] = Topic(topic_id, label, missing)
+    return topics
+
+
+def _load_kinds(base: Path, problems: _Problems) -> dict[str, ServiceKind]:
+    path = base / "service_kinds.yml"
+    data = _mapping((_read_yaml(path, problems) or {}).get("service_kinds"), f"{path.name}: service_kinds", problems)
+    kinds: dict[str, ServiceKind] = {}
+    for kind_id, raw in data.items():
+        where = f"{path.name}: service_kinds.{kind_id}"
+        raw = _mapping(raw, where, problems)
+        label, question = _text(raw, "label", where, problems), _text(raw, "question", where, problems)
+        keywords = tuple(str(k) for k in _list(raw.get("keywords"), f"{where}.keywords", problems))
+        if label and question:
+            kinds[kind_id] = ServiceKind(kind_id, label, raw.get("law"), question, keywords)
+    return kinds
+
+
+def _load_situations(base: Path, problems: _Problems) -> dict[str, Situation]:
+    path = base / "situations.yml"
+    data = _mapping((_read_yaml(path, problems) or {}).get("situations"), f"{path.name}: situations", problems)
+    situations: dict[str, Situation] = {}
+    for sid, raw in data.items():
+        where = f"{path.name}: situations.{sid}"
+        raw = _mapping(raw, where, problems)
+        label, flag = _text(raw, "label", where, problems), _text(raw, "flag", where, problems)
+        if label and flag:
+            situations[sid] = Situation(sid, label, flag)
+    return situations
+
+
+def _load_others(base: Path, problems: _Problems) -> tuple[OtherMunicipality, ...]:
+    path = base / "other_municipalities.yml"
+    raw_list = _list((_read_yaml(path, problems) or {}).get("municipalities"), f"{path.name}: municipalities", problems)
+    others = []
+    for index, raw in enumerate(raw_list):
+        where = f"{path.name}: municipalities[{index}]"
+        if isinstance(raw, str):
+            others.append(OtherMunicipality(raw, (), False))
+            continue
+        raw = _mapping(raw, where, problems)
+        name = _text(raw, "name", where, problems)
+        if name:
+            aliases = tuple(str(a) for a in _list(raw.get("aliases"), f"{where}.aliases", problems))
+            others.append(OtherMunicipality(name, aliases, bool(raw.get("ambiguous", False))))
+    return tuple(others)
+
+
+# --------------------------------------------------------------------------------------------
+# Municipality files
+
+
+class _MunicipalityReader:
+    """Reads one municipality file, checking every quote against its source text."""
+
+    def __init__(self, path: Path, kb_topics: Mapping[str, Topic], kinds: Mapping[str, ServiceKind],
+                 situations: Mapping[str, Situation], sources: Mapping[str, str], problems: _Problems) -> None:
+        self.path, self.topics, self.kinds, self.situations = path, kb_topics, kinds, situations
+        self.sources, self.problems = sources, problems
+        self.file = f"municipalities/{path.name}"
+        self.source_name = ""
+        self.source_text = ""
+
+    def where(self, field_path: str) -> str:
+        return f"{self.file}: {field_path}"
+
+    def quote(self, raw: Mapping[str, Any], field_path: str) -> str | None:
+        quote = _text(raw, "quote", self.where(field_path), self.problems)
+        if quote is None:
+            return None
+        normalised = normalise_source(quote)
+        if len(normalised) < MIN_QUOTE_LENGTH:
+            self.problems.add(self.where(f"{field_path}.quote"),
+                              f"too short to prove anything (at least {MIN_QUOTE_LENGTH} characters): {quote!r}")
+        elif self.source_text and normalised not in self.source_text:
+            self.problems.add(self.where(f"{field_path}.quote"),
+                              f"not found in {self.source_name}: {quote!r}")
+        return quote
+
+    def backed_text(self, raw: Mapping[str, Any], field_path: str) -> Quoted | None:
+        text = _text(raw, "text", self.where(field_path), self.problems)
+        quote = self.quote(raw, field_path)
+        if text is None or quote is None:
+            return None
+        unbacked = numbers_in(text) - numbers_in(quote, words=True)
+        if unbacked:
+            self.problems.add(self.where(f"{field_path}.text"),
+                              f"number(s) {', '.join(sorted(unbacked))} in the text are not in its quote")
+        return Quoted(text, quote)
+
+    def read(self) -> Municipality | None:
+        problems = self.problems
+        data = _read_yaml(self.path, problems)
+        if data is None:
+            return None
+        data = _mapping(data, self.file, problems)
+        mid = _text(data, "id", self.file, problems)
+        if mid and mid != self.path.stem:
+            problems.add(self.where("id"), f"must equal the file name {self.path.stem!r}, found {mid!r}")
+        source = _mapping(data.get("source"), self.where("source"), problems)
+        self.source_name = _text(source, "file", self.where("source"), problems) or ""
+        if self.source_name:
+            if self.source_name not in self.sources:
+                problems.add(self.where("source.file"), f"no such source document: sources/{self.source_name}")
+            else:
+                self.source_text = self.sources[self.source_name]
+        source_title = _text(source, "title", self.where("source"), problems)
+        name = _text(data, "name", self.file, problems)
+        short_name = _text(data, "short_name", self.file, problems)
+        aliases = tuple(str(a) for a in _list(data.get("aliases"), self.where("aliases"), problems))
+
+        contacts = self._contacts(data)
+        default_contact = _text(data, "default_contact", self.file, problems)
+        if default_contact and default_contact not in contacts:
+            problems.add(self.where("default_contact"), f"no contact with id {default_contact!r}")
+        services = self._services(data, contacts)
+        facts = self._facts(data, services, contacts)
+        not_stated = self._not_stated(data, services, contacts, facts)
+        eligibility = self._eligibility(data, services)
+        non_answers = tuple(
+            q for i, raw in enumerate(_list(data.get("non_answers"), self.where("non_answers"), problems))
+            if (q := self.backed_text(_mapping(raw, self.where(f"non_answers[{i}]"), problems), f"non_answers[{i}]"))
+        )
+        self._check_phones(name or "", contacts, facts, not_stated)
+        if None in (mid, name, short_name, source_title, default_contact):
+            return None
+        return Municipality(
+            id=mid, name=name, short_name=short_name, aliases=aliases, source_file=self.source_name,
+            source_title=source_title, default_contact=default_contact, contacts=contacts, services=services,
+            facts=facts, not_stated=not_stated, eligibility=eligibility, non_answers=non_answers,
+        )
+
+    def _contacts(self, data: Mapping[str, Any]) -> dict[str, Contact]:
+        contacts: dict[str, Contact] = {}
+        for i, raw in enumerate(_list(data.get("contacts"), self.where("contacts"), self.problems)):
+            fp = f"contacts[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            cid = _text(raw, "id", self.where(fp), self.problems)
+            name = _text(raw, "name", self.where(fp), self.problems)
+            purpose = _text(raw, "purpose", self.where(fp), self.problems)
+            quote = self.quote(raw, fp)
+            phone = _text(raw, "phone", self.where(fp), self.problems, required=False)
+            if phone is not None:
+                digits = phone_digits(phone)
+                if len(digits) != 8:
+                    self.problems.add(self.where(f"{fp}.phone"), f"a Danish phone number has 8 digits, found {phone!r}")
+                elif quote and digits not in phone_digits(normalise_source(quote)):
+                    self.problems.add(self.where(f"{fp}.phone"), f"{phone!r} does not appear in the contact's quote")
+                phone = digits
+            hours = self._hours(raw.get("hours"), f"{fp}.hours") if raw.get("hours") is not None else None
+            address = self._optional_quoted(raw, "address", fp)
+            web = self._optional_quoted(raw, "web", fp)
+            if cid in contacts:
+                self.problems.add(self.where(f"{fp}.id"), f"duplicate contact id {cid!r}")
+            if cid and name and purpose and quote:
+                contacts[cid] = Contact(cid, name, purpose, quote, phone, hours, address, web)
+        if not contacts:
+            self.problems.add(self.where("contacts"), "at least one contact is needed (whom to ask)")
+        return contacts
+
+    def _optional_quoted(self, raw: Mapping[str, Any], key: str, fp: str) -> Quoted | None:
+        if raw.get(key) is None:
+            return None
+        return self.backed_text(_mapping(raw[key], self.where(f"{fp}.{key}"), self.problems), f"{fp}.{key}")
+
+    def _hours(self, raw: Any, fp: str) -> OpeningHours | None:
+        raw = _mapping(raw, self.where(fp), self.problems)
+        quote = self.quote(raw, fp)
+        weekly: dict[int, tuple[tuple[time, time], ...]] = {}
+        for key in raw:
+            if key != "quote" and key not in WEEKDAYS:
+                self.problems.add(self.where(f"{fp}.{key}"), f"unknown weekday; use one of {', '.join(WEEKDAYS)}")
+        for day_index, day in enumerate(WEEKDAYS):
+            intervals = []
+            for j, value in enumerate(_list(raw.get(day), self.where(f"{fp}.{day}"), self.problems)):
+                interval = _parse_interval(value, self.where(f"{fp}.{day}[{j}]"), self.problems)
+                if interval:
+                    intervals.append(interval)
+                    if quote:
+                        hours_in_quote = numbers_in(quote)
+                        for t in interval:
+                            if str(t.hour) not in hours_in_quote:
+                                self.problems.add(self.where(f"{fp}.{day}[{j}]"),
+                                                  f"hour {t.hour} is not in the hours quote")
+            if intervals:
+                weekly[day_index] = tuple(sorted(intervals))
+        if not weekly:
+            self.problems.add(self.where(fp), "no opening intervals; leave 'hours' out if the source states none")
+        return OpeningHours(weekly, quote) if quote and weekly else None
+
+    def _service_ids(self, raw: Any, fp: str, services: Mapping[str, Service]) -> tuple[str, ...]:
+        if raw == "all":
+            return tuple(services)
+        ids = tuple(str(s) for s in _list(raw, self.where(fp), self.problems))
+        if not ids:
+            self.problems.add(self.where(fp), "name at least one service id, or 'all'")
+        for sid in ids:
+            if sid not in services:
+                self.problems.add(self.where(fp), f"no service with id {sid!r} (known: {', '.join(services)})")
+        return ids
+
+    def _services(self, data: Mapping[str, Any], contacts: Mapping[str, Contact]) -> dict[str, Service]:
+        services: dict[str, Service] = {}
+        for i, raw in enumerate(_list(data.get("services"), self.where("services"), self.problems)):
+            fp = f"services[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            sid = _text(raw, "id", self.where(fp), self.problems)
+            name = _text(raw, "name", self.where(fp), self.problems)
+            contact = _text(raw, "contact", self.where(fp), self.problems)
+            if contact and contact not in contacts:
+                self.problems.add(self.where(f"{fp}.contact"), f"no contact with id {contact!r}")
+            kinds = tuple(str(k) for k in _list(raw.get("kinds"), self.where(f"{fp}.kinds"), self.problems))
+            for kind in kinds:
+                if kind not in self.kinds:
+                    self.problems.add(self.where(f"{fp}.kinds"), f"unknown kind {kind!r} (known: {', '.join(self.kinds)})")
+            if not kinds:
+                self.problems.add(self.where(f"{fp}.kinds"), "name at least one kind")
+            quote = self.quote(raw, fp)
+            if sid in services:
+                self.problems.add(self.where(f"{fp}.id"), f"duplicate service id {sid!r}")
+            if sid and name and contact and quote and kinds:
+                services[sid] = Service(sid, name, kinds, contact, quote)
+        if not services:
+            self.problems.add(self.where("services"), "at least one service is needed")
+        return services
+
+    def _topic(self, raw: Mapping[str, Any], fp: str) -> str | None:
+        topic = _text(raw, "topic", self.where(fp), self.problems)
+        if topic and topic not in self.topics:
+            self.problems.add(self.where(f"{fp}.topic"), f"unknown topic {topic!r} (known: {', '.join(self.topics)})")
+            return None
+        if topic in DERIVED_TOPICS:
+            self.problems.add(self.where(f"{fp}.topic"), f"{topic!r} is answered from 'contacts'; put it there")
+            return None
+        return topic
+
+    def _contact_ref(self, raw: Mapping[str, Any], key: str, fp: str, contacts: Mapping[str, Contact],
+                     required: bool) -> str | None:
+        ref = _text(raw, key, self.where(fp), self.problems, required=required)
+        if ref and ref not in contacts:
+            self.problems.add(self.where(f"{fp}.{key}"), f"no contact with id {ref!r}")
+        return ref
+
+    def _facts(self, data: Mapping[str, Any], services: Mapping[str, Service],
+               contacts: Mapping[str, Contact]) -> tuple[Fact, ...]:
+        facts = []
+        for i, raw in enumerate(_list(data.get("facts"), self.where("facts"), self.problems)):
+            fp = f"facts[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            topic = self._topic(raw, fp)
+            sids = self._service_ids(raw.get("services"), f"{fp}.services", services)
+            backed = self.backed_text(raw, fp)
+            contact = self._contact_ref(raw, "contact", fp, contacts, required=False)
+            if topic and sids and backed:
+                facts.append(Fact(topic, sids, backed.text, backed.quote, contact))
+        return tuple(facts)
+
+    def _not_stated(self, data: Mapping[str, Any], services: Mapping[str, Service],
+                    contacts: Mapping[str, Contact], facts: Iterable[Fact]) -> tuple[NotStated, ...]:
+        stated = {(sid, f.topic) for f in facts for sid in f.services}
+        entries = []
+        for i, raw in enumerate(_list(data.get("not_stated"), self.where("not_stated"), self.problems)):
+            fp = f"not_stated[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            topic = self._topic(raw, fp)
+            ask = self._contact_ref(raw, "ask", fp, contacts, required=True)
+            text = _text(raw, "text", self.where(fp), self.problems, required=False)
+            if raw.get("services") == "all":
+                # 'all' means every service that has no fact on this topic
+                sids = tuple(s for s in services if (s, topic) not in stated)
+            else:
+                sids = self._service_ids(raw.get("services"), f"{fp}.services", services)
+                for sid in sids:
+                    if (sid, topic) in stated:
+                        self.problems.add(self.where(fp), f"topic {topic!r} is marked not stated for {sid!r}, "
+                                                          "but a fact states it")
+            quote = None
+            if text is not None:
+                # an explanation is a statement too: it needs its source passage
+                backed = self.backed_text(raw, fp)
+                quote = backed.quote if backed else None
+            elif "quote" in raw:
+                self.problems.add(self.where(f"{fp}.quote"), "a quote without a 'text' it supports")
+            if topic and ask and sids and (text is None or quote):
+                entries.append(NotStated(topic, sids, ask, text, quote))
+        covered = stated | {(sid, n.topic) for n in entries for sid in n.services}
+        for sid in services:
+            for topic in self.topics:
+                if topic not in DERIVED_TOPICS and (sid, topic) not in covered:
+                    self.problems.add(self.where("facts"), f"service {sid!r} has neither a fact nor a "
+                                                           f"not_stated entry for topic {topic!r}")
+        return tuple(entries)
+
+    def _eligibility(self, data: Mapping[str, Any], services: Mapping[str, Service]) -> tuple[EligibilityRule, ...]:
+        rules = []
+        for i, raw in enumerate(_list(data.get("eligibility"), self.where("eligibility"), self.problems)):
+            fp = f"eligibility[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            situation = _text(raw, "situation", self.where(fp), self.problems)
+            if situation and situation not in self.situations:
+                self.problems.add(self.where(f"{fp}.situation"),
+                                  f"unknown situation {situation!r} (known: {', '.join(self.situations)})")
+            service = _text(raw, "service", self.where(fp), self.problems)
+            if service and service not in services:
+                self.problems.add(self.where(f"{fp}.service"), f"no service with id {service!r}")
+            result = _text(raw, "result", self.where(fp), self.problems)
+            if result and result not in ELIGIBILITY_RESULTS:
+                self.problems.add(self.where(f"{fp}.result"), f"must be one of {', '.join(sorted(ELIGIBILITY_RESULTS))}")
+            backed = self.backed_text(raw, fp)
+            if situation and service and result and backed:
+                rules.append(EligibilityRule(situation, service, result, backed.text, backed.quote))
+        return tuple(rules)
+
+    def _check_phones(self, name: str, contacts: Mapping[str, Contact], facts: Iterable[Fact],
+                      not_stated: Iterable[NotStated]) -> None:
+        own = {c.phone for c in contacts.values() if c.phone}
+        texts = [(f"facts (topic {f.topic})", f.text) for f in facts]
+        texts += [(f"not_stated (topic {n.topic})", n.text) for n in not_stated if n.text]
+        for where, text in texts:
+            foreign = phones_in(text) - own
+            if foreign:
+                self.problems.add(self.where(where), f"phone number(s) {', '.join(sorted(foreign))} are not "
+                                                     f"among {name}'s contacts")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def load_sources(base: Path) -> dict[str, str]:
+    """Every source document under knowledge/sources, normalised for quote matching."""
+    return {p.name: normalise_source(p.read_text(encoding="utf-8")) for p in sorted((base / "sources").glob("*.txt"))}
+
+
+def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
+    """Load and validate the whole knowledge base; raise KnowledgeError listing every problem."""
+    base = Path(base)
+    problems = _Problems()
+    if not base.is_dir():
+        raise KnowledgeError([f"{base}: the knowledge folder does not exist"])
+    sources = load_sources(base)
+    topics = _load_topics(base, problems)
+    kinds = _load_kinds(base, problems)
+    situations = _load_situations(base, problems)
+    texts = _mapping(_read_yaml(base / "texts.yml", problems) or {}, "texts.yml", problems)
+    others = _load_others(base, problems)
+    municipalities: dict[str, Municipality] = {}
+    files = sorted((base / "municipalities").glob("*.yml"))
+    if not files:
+        problems.add(str(base / "municipalities"), "no municipality files (*.yml)")
+    for path in files:
+        municipality = _MunicipalityReader(path, topics, kinds, situations, sources, problems).read()
+        if municipality:
+            municipalities[municipality.id] = municipality
+    if problems.items:
+        raise KnowledgeError(problems.items)
+    return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources)
+
+
+@lru_cache(maxsize=4)
+def knowledge(base: str = str(KNOWLEDGE_DIR)) -> KnowledgeBase:
+    """The validated knowledge base, loaded once per process."""
+    return load_knowledge(base)
