@@ -7,6 +7,7 @@ defect, so a content owner can fix the file without reading a stack trace.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -603,7 +604,14 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources)
 
 
+def knowledge(base: str | None = None) -> KnowledgeBase:
+    """The validated knowledge base, loaded once per process.
+
+    The folder is ``base``, else $TRAENINGSGUIDE_KNOWLEDGE, else the project's knowledge/.
+    """
+    return _cached_knowledge(base or os.environ.get("TRAENINGSGUIDE_KNOWLEDGE") or str(KNOWLEDGE_DIR))
+
+
 @lru_cache(maxsize=4)
-def knowledge(base: str = str(KNOWLEDGE_DIR)) -> KnowledgeBase:
-    """The validated knowledge base, loaded once per process."""
+def _cached_knowledge(base: str) -> KnowledgeBase:
     return load_knowledge(base)

@@ -1,0 +1,276 @@
+"""Answers from the knowledge base: a topic for a municipality (and a service), with sources.
+
+Pure functions over the validated knowledge base. Every sentence comes from a municipality file
+(facts) or from knowledge/texts.yml (the frame around them); nothing is composed from elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from traeningsguide import hours as hours_mod
+from traeningsguide import names
+from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, NotStated, knowledge
+from traeningsguide.textnorm import format_phone
+
+# When services differ, the deciding question is taken from the first kind in this order
+# that separates them.
+DECIDING_ORDER = ("rehab_after_hospital", "children", "work_rehab", "maintenance", "rehab")
+
+
+class GuideInputError(ValueError):
+    """Input the guide cannot answer for; ``message`` is Danish and safe to show a citizen."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class NextStep:
+    contact: Contact
+    text: str
+
+
+@dataclass(frozen=True)
+class ServicePart:
+    """What the source says on a topic for one or more services that share the same facts."""
+
+    service_ids: tuple[str, ...]
+    service_names: tuple[str, ...]
+    facts: tuple[Fact, ...]
+    not_stated: NotStated | None
+    text: str
+
+    @property
+    def stated(self) -> bool:
+        return bool(self.facts)
+
+
+@dataclass(frozen=True)
+class Answer:
+    municipality_id: str
+    municipality_name: str
+    topic: str
+    service_ids: tuple[str, ...]  # the services the answer covers
+    parts: tuple[ServicePart, ...]
+    deciding_question: str | None
+    text: str  # the answer itself, Danish
+    source: str  # "Kilde: …"
+    next_step: NextStep
+
+    @property
+    def stated(self) -> bool:
+        """True when the source states something on the topic for at least one service."""
+        return any(part.stated for part in self.parts)
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        return tuple(fact for part in self.parts for fact in part.facts)
+
+    @property
+    def quotes(self) -> tuple[str, ...]:
+        return tuple(fact.quote for fact in self.facts) + tuple(
+            part.not_stated.quote for part in self.parts if part.not_stated and part.not_stated.quote
+        )
+
+    def render(self) -> str:
+        """The whole reply a citizen reads: answer, source, next step."""
+        return "\n\n".join(p for p in (self.text, self.source, self.next_step.text) if p)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def resolve_municipality(value: str, kb: KnowledgeBase | None = None) -> Municipality:
+    """A covered municipality, or a GuideInputError with the Danish reply for the citizen."""
+    kb = kb or knowledge()
+    found = names.municipality(value, kb)
+    if found:
+        return found
+    match = names.find_municipality(value, kb)
+    texts = kb.texts["resolve"]
+    if match and not match.covered:
+        raise GuideInputError(texts["not_covered"].format(name=match.name))
+    raise GuideInputError(texts["unknown_municipality"].format(text=value))
+
+
+def resolve_topic(value: str, kb: KnowledgeBase | None = None) -> str:
+    kb = kb or knowledge()
+    topic = names.topic_id(value, kb)
+    if topic is None:
+        raise GuideInputError(kb.texts["resolve"]["unknown_topic"].format(text=value))
+    return topic
+
+
+def _end(text: str, kb: KnowledgeBase) -> str:
+    end = kb.texts["next_step"]["end"]
+    return text if text.endswith(end) else text + end
+
+
+def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | None = None) -> NextStep:
+    """The concrete next step: whom to contact, phone and hours where the source states them."""
+    kb = kb or knowledge()
+    t = kb.texts["next_step"]
+    hours_text = hours_mod.describe(contact.hours, kb.texts)
+    if contact.phone and hours_text:
+        line = t["call_hours"].format(name=contact.name, phone=format_phone(contact.phone), hours=hours_text)
+    elif contact.phone:
+        line = t["call"].format(name=contact.name, phone=format_phone(contact.phone))
+    else:
+        line = t["no_phone"].format(name=contact.name, title=municipality.source_title)
+    lines = [_end(line, kb)]
+    if contact.address:
+        lines.append(_end(t["address"].format(address=contact.address.text), kb))
+    if contact.web:
+        lines.append(_end(t["web"].format(web=contact.web.text), kb))
+    return NextStep(contact, " ".join(lines))
+
+
+def _selected_services(municipality: Municipality, service: str | None,
+                       kb: KnowledgeBase) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if service is None:
+        return tuple(municipality.services), ()
+    return names.services_for(municipality, service, kb)
+
+
+def _not_stated_for(municipality: Municipality, service_id: str, topic: str) -> NotStated | None:
+    for entry in municipality.not_stated:
+        if entry.topic == topic and service_id in entry.services:
+            return entry
+    return None
+
+
+def _part_text(municipality: Municipality, facts: tuple[Fact, ...], missing: NotStated | None,
+               topic: str, kb: KnowledgeBase) -> str:
+    if facts:
+        return " ".join(fact.text for fact in facts)
+    sentence = kb.texts["answer"]["not_stated"].format(
+        title=municipality.source_title, missing=kb.topics[topic].missing)
+    return f"{sentence} {missing.text}" if missing and missing.text else sentence
+
+
+def _deciding_question(municipality: Municipality, parts: list[ServicePart], kb: KnowledgeBase) -> str | None:
+    if len(parts) < 2:
+        return None
+    kinds_per_part = [{k for sid in p.service_ids for k in municipality.services[sid].kinds} for p in parts]
+    for kind in DECIDING_ORDER:
+        holders = [kind in kinds for kinds in kinds_per_part]
+        if any(holders) and not all(holders):
+            return kb.service_kinds[kind].question
+    return None
+
+
+def _contact_for(municipality: Municipality, parts: list[ServicePart], service_ids: tuple[str, ...]) -> Contact:
+    """The contact for the next step: a fact's own contact, else whom to ask, else the service's."""
+    fact_contacts = {f.contact for p in parts for f in p.facts if f.contact}
+    if len(fact_contacts) == 1:
+        return municipality.contacts[fact_contacts.pop()]
+    if len(parts) == 1 and not parts[0].stated and parts[0].not_stated:
+        return municipality.contacts[parts[0].not_stated.ask]
+    service_contacts = {municipality.services[sid].contact for sid in service_ids}
+    if len(service_contacts) == 1:
+        return municipality.contacts[service_contacts.pop()]
+    return municipality.contact(None)
+
+
+def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBase | None = None) -> Answer:
+    """What ``kommune``'s source says on ``topic``, for ``service`` or for each service.
+
+    ``kommune``: id, name or any spelling; ``topic``: topic id or label; ``service``: a service id
+    of the municipality, a service kind, free text ("efter sygehus"), or None for all services.
+    When the facts differ between the services covered, each is answered briefly, followed by
+    the question that decides which applies.
+    """
+    kb = kb or knowledge()
+    municipality = resolve_municipality(kommune, kb)
+    topic = resolve_topic(topic, kb)
+    if topic == "contact":
+        return contact_answer(municipality.id, service, kb=kb)
+    service_ids, missing_kinds = _selected_services(municipality, service, kb)
+    source = kb.texts["answer"]["source"].format(title=municipality.source_title)
+    if not service_ids:
+        described = (kb.service_kinds[missing_kinds[0]].label.lower() if missing_kinds else (service or ""))
+        text = kb.texts["answer"]["service_not_described"].format(title=municipality.source_title, service=described)
+        contact = municipality.contact(None)
+        return Answer(municipality.id, municipality.name, topic, (), (), None, text, source,
+                      next_step(municipality, contact, kb))
+
+    groups: dict[tuple, list[str]] = {}
+    for sid in service_ids:
+        facts = tuple(f for f in municipality.facts if f.topic == topic and sid in f.services)
+        missing = None if facts else _not_stated_for(municipality, sid, topic)
+        groups.setdefault((facts, missing), []).append(sid)
+    parts = [
+        ServicePart(tuple(sids), tuple(municipality.services[s].name for s in sids), facts, missing,
+                    _part_text(municipality, facts, missing, topic, kb))
+        for (facts, missing), sids in groups.items()
+    ]
+    question = _deciding_question(municipality, parts, kb)
+    t = kb.texts["answer"]
+    if len(parts) == 1:
+        text = parts[0].text
+    else:
+        items = [
+            t["service_item"].format(service=" / ".join(p.service_names),
+                                     text=p.text if p.stated else t["not_stated_short"])
+            for p in parts
+        ]
+        text = "\n".join([t["depends_on_service"], *(f"• {item}" for item in items)])
+        if question:
+            text += "\n" + t["decide"].format(question=question)
+    contact = _contact_for(municipality, parts, service_ids)
+    return Answer(municipality.id, municipality.name, topic, service_ids, tuple(parts), question, text, source,
+                  next_step(municipality, contact, kb))
+
+
+def contacts_for(municipality: Municipality, service_ids: tuple[str, ...]) -> tuple[Contact, ...]:
+    """The contacts relevant to some services: theirs, the ones their facts name, the default."""
+    ids: list[str] = []
+    for sid in service_ids:
+        ids.append(municipality.services[sid].contact)
+    ids.extend(f.contact for f in municipality.facts if f.contact and set(f.services) & set(service_ids))
+    ids.append(municipality.default_contact)
+    if set(service_ids) == set(municipality.services):
+        ids.extend(municipality.contacts)
+    unique = list(dict.fromkeys(ids))
+    return tuple(municipality.contacts[c] for c in unique)
+
+
+def contact_line(municipality: Municipality, contact: Contact, kb: KnowledgeBase,
+                 at: datetime | None = None) -> str:
+    """One contact in Danish: name, purpose, phone or 'not stated', hours and whether open now."""
+    c = kb.texts["contact"]
+    bits = [c["line"].format(name=contact.name, purpose=contact.purpose.rstrip("."))]
+    bits.append(c["phone"].format(phone=format_phone(contact.phone)) if contact.phone else c["no_phone"])
+    hours_text = hours_mod.describe(contact.hours, kb.texts)
+    if hours_text:
+        bits.append(f"{kb.texts['cli']['hours']}: {hours_text} ({hours_mod.status(contact.hours, kb.texts, at)})")
+    elif contact.phone:
+        bits.append(c["hours_not_stated"])
+    if contact.address:
+        bits.append(kb.texts["next_step"]["address"].format(address=contact.address.text))
+    return ". ".join(b.rstrip(".") for b in bits) + "."
+
+
+def contact_answer(kommune: str, service: str | None = None, at: datetime | None = None,
+                   kb: KnowledgeBase | None = None) -> Answer:
+    """Whom to contact (phone, hours, address) for a municipality and optionally a service."""
+    kb = kb or knowledge()
+    municipality = resolve_municipality(kommune, kb)
+    service_ids, _ = _selected_services(municipality, service, kb)
+    service_ids = service_ids or tuple(municipality.services)
+    contacts = contacts_for(municipality, service_ids)
+    text = "\n".join(f"• {contact_line(municipality, c, kb, at)}" for c in contacts)
+    source = kb.texts["answer"]["source"].format(title=municipality.source_title)
+    first = contacts[0]
+    return Answer(municipality.id, municipality.name, "contact", service_ids, (), None, text, source,
+                  next_step(municipality, first, kb))
+
+
+def compare(topic: str, service: str | None = None, kb: KnowledgeBase | None = None) -> tuple[Answer, ...]:
+    """One answer per municipality on the same topic (and service kind, if given)."""
+    kb = kb or knowledge()
+    topic = resolve_topic(topic, kb)
+    return tuple(answer(mid, topic, service, kb) for mid in kb.municipalities)

@@ -1,0 +1,216 @@
+"""Call-center lookup on the command line: `python -m traeningsguide ask koege transport`.
+
+Labels come from knowledge/texts.yml; this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from traeningsguide import answers, coverage, eligibility, hours, names
+from traeningsguide.knowledge import KnowledgeBase, KnowledgeError, knowledge
+from traeningsguide.textnorm import format_phone
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def _kb() -> KnowledgeBase:
+    try:
+        return knowledge()
+    except KnowledgeError as exc:
+        console.print(Text(str(exc), style="red"))
+        sys.exit(2)
+
+
+def _guarded(func: Callable[..., None]) -> Callable[..., None]:
+    """Show a Danish message and exit 2 on bad input, instead of a traceback."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            func(*args, **kwargs)
+        except answers.GuideInputError as exc:
+            console.print(Text(f"{_kb().texts['cli']['input_error']} {exc.message}", style="red"))
+            sys.exit(2)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _answer_cell(answer: answers.Answer) -> Text:
+    cell = Text(answer.text)
+    for quote in answer.quotes:
+        cell.append(f"\n» {quote}", style="dim italic")
+    return cell
+
+
+def _parse_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DDTHH:MM") from exc
+
+
+@click.group(help="Træningsguide: call-center lookup in the municipal knowledge base.")
+def main() -> None:
+    """Entry point."""
+
+
+@main.command()
+@click.argument("kommune")
+@click.argument("topic")
+@click.option("--service", "-s", default=None, help="Service id, kind or words, e.g. after_hospital or 'efter sygehus'.")
+@_guarded
+def ask(kommune: str, topic: str, service: str | None) -> None:
+    """One municipality, one topic: the answer, its source quotes and the next step."""
+    kb = _kb()
+    labels = kb.texts["cli"]
+    result = answers.answer(kommune, topic, service, kb=kb)
+    table = Table(title=f"{result.municipality_name} · {kb.topics[result.topic].label}", show_lines=True, expand=True)
+    table.add_column(labels["services"], ratio=1)
+    table.add_column(labels["answer"], ratio=4)
+    if result.parts:
+        for part in result.parts:
+            cell = Text(part.text)
+            for fact in part.facts:
+                cell.append(f"\n» {fact.quote}", style="dim italic")
+            if part.not_stated and part.not_stated.quote:
+                cell.append(f"\n» {part.not_stated.quote}", style="dim italic")
+            table.add_row("\n".join(part.service_names), cell)
+    else:
+        table.add_row("", _answer_cell(result))
+    console.print(table)
+    if result.deciding_question:
+        console.print(result.deciding_question)
+    console.print(result.source, style="bold")
+    console.print(f"{labels['next_step']}: {result.next_step.text}")
+
+
+@main.command()
+@click.argument("topic")
+@click.option("--service", "-s", default=None, help="Service kind or words, e.g. rehab_after_hospital.")
+@_guarded
+def compare(topic: str, service: str | None) -> None:
+    """One topic across all municipalities, side by side."""
+    kb = _kb()
+    labels = kb.texts["cli"]
+    rows = answers.compare(topic, service, kb=kb)
+    table = Table(title=kb.topics[rows[0].topic].label, show_lines=True, expand=True)
+    table.add_column(labels["municipality"], ratio=1)
+    table.add_column(labels["answer"], ratio=4)
+    table.add_column(labels["next_step"], ratio=2)
+    for row in rows:
+        table.add_row(row.municipality_name, _answer_cell(row), f"{row.next_step.text}\n{row.source}")
+    console.print(table)
+
+
+def _situation_options(func: Callable[..., None]) -> Callable[..., None]:
+    for situation in reversed(list(_kb().situations.values())):
+        func = click.option(f"--{situation.flag}", situation.id, is_flag=True, help=situation.label)(func)
+    return func
+
+
+@main.command(name="eligibility")
+@click.argument("kommune")
+@_situation_options
+@_guarded
+def eligibility_cmd(kommune: str, **flags: bool) -> None:
+    """Which service fits a situation in a municipality, or why none does."""
+    kb = _kb()
+    labels = kb.texts["cli"]
+    chosen = [sid for sid, on in flags.items() if on]
+    result = eligibility.eligibility(kommune, chosen, kb=kb)
+    municipality = kb.municipalities[result.municipality_id]
+    table = Table(title=f"{municipality.name} · {', '.join(kb.situations[s].label for s in chosen)}",
+                  show_lines=True, expand=True)
+    table.add_column(labels["result"], ratio=1)
+    table.add_column(labels["services"], ratio=1)
+    table.add_column(labels["answer"], ratio=4)
+    for rule in result.rules:
+        cell = Text(rule.text)
+        cell.append(f"\n» {rule.quote}", style="dim italic")
+        table.add_row(rule.result, municipality.services[rule.service].name, cell)
+    for situation in result.unknown:
+        table.add_row(labels["not_stated"], "", kb.situations[situation].label)
+    console.print(table)
+    console.print(result.text)
+    console.print(result.source, style="bold")
+    console.print(f"{labels['next_step']}: {result.next_step.text}")
+
+
+@main.command()
+@click.argument("kommune")
+@click.option("--at", "at", default=None, help="Time to check opening hours for, e.g. 2026-11-24T09:30 (default: now).")
+@_guarded
+def contacts(kommune: str, at: str | None) -> None:
+    """Contacts of a municipality: purpose, phone, hours and whether open now."""
+    kb = _kb()
+    labels = kb.texts["cli"]
+    moment = _parse_at(at)
+    municipality = answers.resolve_municipality(kommune, kb)
+    table = Table(title=municipality.name, show_lines=True, expand=True)
+    for column in ("contact", "phone", "hours", "status", "address"):
+        table.add_column(labels[column])
+    for contact in municipality.contacts.values():
+        name = Text(contact.name)
+        name.append(f"\n{contact.purpose}", style="dim")
+        table.add_row(
+            name,
+            format_phone(contact.phone) if contact.phone else labels["not_stated"],
+            hours.describe(contact.hours, kb.texts) or labels["not_stated"],
+            hours.status(contact.hours, kb.texts, moment),
+            contact.address.text if contact.address else labels["not_stated"],
+        )
+    console.print(table)
+    if any(c.hours for c in municipality.contacts.values()):
+        console.print(kb.texts["contact"]["public_holidays"], style="dim")
+
+
+@main.command()
+def topics() -> None:
+    """The topic vocabulary (ids to use with ask/compare)."""
+    kb = _kb()
+    table = Table(title=kb.texts["cli"]["topics_title"])
+    table.add_column("id")
+    table.add_column(kb.texts["cli"]["topic"])
+    for topic in kb.topics.values():
+        table.add_row(topic.id, topic.label)
+    console.print(table)
+
+
+@main.command()
+@click.argument("text")
+def resolve(text: str) -> None:
+    """Show which municipality and service kinds a free text names."""
+    kb = _kb()
+    for match in names.find_municipalities(text, kb):
+        console.print(f"{match.status}: {match.name} ({match.id or '-'}) <- '{match.matched}'")
+    console.print(f"service kinds: {', '.join(names.find_service_kinds(text, kb)) or '-'}")
+
+
+@main.command()
+def check() -> None:
+    """Validate the knowledge base and print counts and source coverage."""
+    kb = _kb()
+    labels = kb.texts["cli"]
+    table = Table(title=labels["knowledge_ok"])
+    for column in ("municipality", "services", "facts", "not_stated", "contact", "coverage"):
+        table.add_column(labels[column], justify="right" if column != "municipality" else "left")
+    failed = False
+    for mid, municipality in kb.municipalities.items():
+        cov = coverage.coverage(kb, mid)
+        failed |= bool(cov.uncovered)
+        table.add_row(municipality.name, str(len(municipality.services)), str(len(municipality.facts)),
+                      str(len(municipality.not_stated)), str(len(municipality.contacts)), f"{cov.percent:.1f} %")
+    console.print(table)
+    if failed:
+        sys.exit(1)

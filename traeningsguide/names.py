@@ -1,0 +1,207 @@
+"""Recognise municipalities, services and topics in free text or entity values."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Literal
+
+from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
+from traeningsguide.textnorm import fold, fold_variants
+
+MAX_PHRASE_WORDS = 4
+FUZZY_MIN_LENGTH = 6  # shorter words are too easily confused ("Køge" vs "kage")
+FUZZY_CUTOFF = 0.85
+SUFFIXES = ("kommune", "kommunes", "komune", "kommun")
+
+
+@dataclass(frozen=True)
+class MunicipalityMatch:
+    """A municipality found in text: one the guide covers, or one it does not."""
+
+    status: Literal["covered", "not_covered"]
+    name: str  # display name: "Køge", "Aarhus"
+    id: str | None = None  # the covered municipality's id, None for others
+    matched: str = ""  # the folded words that matched
+
+    @property
+    def covered(self) -> bool:
+        return self.status == "covered"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    status: Literal["covered", "not_covered"]
+    name: str
+    id: str | None
+    ambiguous: bool
+
+
+_INDEXES: dict[int, tuple[KnowledgeBase, dict[str, _Entry]]] = {}
+
+
+def _index(kb: KnowledgeBase) -> dict[str, _Entry]:
+    """Folded spelling -> municipality, built once per knowledge base."""
+    cached = _INDEXES.get(id(kb))
+    if cached is not None and cached[0] is kb:
+        return cached[1]
+    index = _build_index(kb)
+    _INDEXES[id(kb)] = (kb, index)
+    return index
+
+
+def _build_index(kb: KnowledgeBase) -> dict[str, _Entry]:
+    index: dict[str, _Entry] = {}
+
+    def add(phrase: str, entry: _Entry, variants: bool) -> None:
+        spellings = fold_variants(phrase) if variants else {fold(phrase)}
+        for spelling in spellings:
+            base = spelling
+            for suffix in SUFFIXES:
+                if base.endswith(" " + suffix):
+                    base = base[: -len(suffix) - 1]
+            forms = {base} | {f"{base} {suffix}" for suffix in SUFFIXES}
+            for form in forms:
+                # a name that is also a common word only counts with "kommune" after it
+                plain_form = form == base
+                stored = _Entry(entry.status, entry.name, entry.id, entry.ambiguous and plain_form)
+                index.setdefault(form, stored)
+
+    for m in kb.municipalities.values():
+        entry = _Entry("covered", m.short_name, m.id, False)
+        for phrase in (m.short_name, m.name, m.id, *m.aliases):
+            add(phrase, entry, variants=True)
+    for other in kb.others:
+        entry = _Entry("not_covered", other.name, None, other.ambiguous)
+        for phrase in (other.name, *other.aliases):
+            add(phrase, entry, variants=False)
+    return index
+
+
+def _ngrams(words: list[str]) -> list[tuple[int, int, str]]:
+    """All phrases of up to MAX_PHRASE_WORDS words, longest first, then left to right."""
+    grams = []
+    for size in range(min(MAX_PHRASE_WORDS, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            grams.append((start, start + size, " ".join(words[start : start + size])))
+    return grams
+
+
+def find_municipalities(text: str, kb: KnowledgeBase | None = None) -> list[MunicipalityMatch]:
+    """Every municipality named in a text, in the order they appear, each once."""
+    kb = kb or knowledge()
+    index = _index(kb)
+    words = fold(text).split()
+    whole = " ".join(words)
+    taken = [False] * len(words)
+    found: list[tuple[int, MunicipalityMatch]] = []
+    for start, end, phrase in _ngrams(words):
+        entry = index.get(phrase)
+        if entry is None or any(taken[start:end]):
+            continue
+        if entry.ambiguous and phrase != whole:
+            continue
+        taken[start:end] = [True] * (end - start)
+        found.append((start, MunicipalityMatch(entry.status, entry.name, entry.id, phrase)))
+    if not found:
+        found = _fuzzy(words, index)
+    seen: set[str] = set()
+    result = []
+    for _, match in sorted(found, key=lambda item: item[0]):
+        if match.name not in seen:
+            seen.add(match.name)
+            result.append(match)
+    return result
+
+
+def _fuzzy(words: list[str], index: dict[str, _Entry]) -> list[tuple[int, MunicipalityMatch]]:
+    """Typos in a long single-word name ("Roskidle", "Hedenstedt")."""
+    candidates = [p for p, e in index.items() if " " not in p and len(p) >= FUZZY_MIN_LENGTH and not e.ambiguous]
+    found = []
+    for position, word in enumerate(words):
+        if len(word) < FUZZY_MIN_LENGTH:
+            continue
+        close = difflib.get_close_matches(word, candidates, n=1, cutoff=FUZZY_CUTOFF)
+        if close:
+            entry = index[close[0]]
+            found.append((position, MunicipalityMatch(entry.status, entry.name, entry.id, word)))
+    return found
+
+
+def find_municipality(text: str, kb: KnowledgeBase | None = None) -> MunicipalityMatch | None:
+    """The first municipality named in a text, or None."""
+    matches = find_municipalities(text, kb)
+    return matches[0] if matches else None
+
+
+def municipality(value: str, kb: KnowledgeBase | None = None) -> Municipality | None:
+    """A covered municipality from an id, an entity value or free text; None if none is named."""
+    kb = kb or knowledge()
+    if value in kb.municipalities:
+        return kb.municipalities[value]
+    match = find_municipality(value, kb)
+    if match and match.covered and match.id:
+        return kb.municipalities[match.id]
+    return None
+
+
+def find_service_kinds(text: str, kb: KnowledgeBase | None = None) -> list[str]:
+    """Service kinds a text points to, by their keywords; a longer keyword beats the words inside it.
+
+    "ikke været indlagt" is genoptræning without a hospital stay although it contains "indlagt".
+    """
+    kb = kb or knowledge()
+    folded = f" {fold(text)} "
+    hits: list[tuple[int, int, str]] = []
+    for kind in kb.service_kinds.values():
+        for keyword in kind.keywords:
+            needle = f" {fold(keyword)} "
+            start = folded.find(needle)
+            while start != -1:
+                hits.append((start, start + len(needle), kind.id))
+                start = folded.find(needle, start + 1)
+    hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+    claimed: list[tuple[int, int]] = []
+    kinds: list[tuple[int, str]] = []
+    for start, end, kind_id in hits:
+        if any(start < c_end and c_start < end for c_start, c_end in claimed):
+            continue
+        claimed.append((start, end))
+        kinds.append((start, kind_id))
+    ordered: list[str] = []
+    for _, kind_id in sorted(kinds):
+        if kind_id not in ordered:
+            ordered.append(kind_id)
+    return ordered
+
+
+def services_for(municipality: Municipality, value: str, kb: KnowledgeBase | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(service ids of the municipality, kinds named that the municipality does not describe).
+
+    ``value`` may be a service id of the municipality, a service kind id, or free text.
+    """
+    kb = kb or knowledge()
+    if value in municipality.services:
+        return (value,), ()
+    kinds = [value] if value in kb.service_kinds else find_service_kinds(value, kb)
+    service_ids: list[str] = []
+    missing: list[str] = []
+    for kind in kinds:
+        matching = [s.id for s in municipality.services.values() if kind in s.kinds]
+        if matching:
+            service_ids.extend(s for s in matching if s not in service_ids)
+        else:
+            missing.append(kind)
+    return tuple(service_ids), tuple(missing)
+
+
+def topic_id(value: str, kb: KnowledgeBase | None = None) -> str | None:
+    """A topic from its id or its Danish label, spelt loosely ("pris", "Hvem kan få det")."""
+    kb = kb or knowledge()
+    if value in kb.topics:
+        return value
+    folded = fold(value)
+    for topic in kb.topics.values():
+        if folded in (fold(topic.id), fold(topic.label)):
+            return topic.id
+    return None
