@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test lint check run help
+.PHONY: install test lint check run help lock
 
 help:
 	@echo "make run      start the assistant (placeholder until the Rasa assistant lands)"
@@ -31,3 +31,7 @@ run: install
 	@echo "  $(PY) -m traeningsguide compare cost"
 	@echo "  $(PY) -m traeningsguide eligibility hedensted --discharged-with-plan"
 	@echo "  $(PY) -m traeningsguide contacts hedensted"
+
+# Re-resolve the pinned dependencies from pyproject.toml into constraints.txt (needs the registry).
+lock:
+	@bash scripts/lock.sh

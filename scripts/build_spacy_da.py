@@ -34,12 +34,14 @@ def build(target: Path) -> None:
     got = {token.text: token.lemma_ for token in doc}
     if got != EXPECTED_LEMMAS:
         raise SystemExit(f"Danish lemmatizer did not load its lookup table: {got}")
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     nlp.to_disk(tmp)
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    print(f"      built {target} ({NAME} {VERSION}, spaCy {spacy.__version__}); lemmas: {json.dumps(got, ensure_ascii=False)}")
+    lemmas = json.dumps(got, ensure_ascii=False)
+    print(f"      built {target} ({NAME} {VERSION}, spaCy {spacy.__version__}); lemmas: {lemmas}")
 
 
 if __name__ == "__main__":

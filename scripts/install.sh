@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 VENV=.venv
 STAMP="$VENV/.install-stamp"
 PIPELINE=build/spacy-da
-want="$(cat pyproject.toml scripts/install.sh scripts/build_spacy_da.py | sha256sum | cut -d' ' -f1)"
+want="$(cat pyproject.toml constraints.txt scripts/install.sh scripts/build_spacy_da.py | sha256sum | cut -d' ' -f1)"
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ] \
    && [ -f "$PIPELINE/meta.json" ] && [ -d "$VENV/lib/python3.10/site-packages/rasa" ]; then
@@ -33,7 +33,7 @@ fi
 echo "[3/4] Installing pinned packages (Rasa 3.6.21, spaCy 3.4.4, ...); the first run takes a few minutes"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
 set +e
-"$VENV/bin/python" -m pip install --progress-bar on -e '.[dev]' 2>&1 \
+"$VENV/bin/python" -m pip install --progress-bar on -c constraints.txt -e '.[dev]' 2>&1 \
     | grep --line-buffered -v -e "^WARNING: Location 'file:" -e "^  DEPRECATION: "
 pip_status=${PIPESTATUS[0]}
 set -e

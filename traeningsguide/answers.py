@@ -142,13 +142,40 @@ def _not_stated_for(municipality: Municipality, service_id: str, topic: str) -> 
     return None
 
 
+def _not_stated_sentence(municipality: Municipality, topic: str, kb: KnowledgeBase) -> str:
+    return kb.texts["answer"]["not_stated"].format(title=municipality.source_title, missing=kb.topics[topic].missing)
+
+
 def _part_text(municipality: Municipality, facts: tuple[Fact, ...], missing: NotStated | None,
                topic: str, kb: KnowledgeBase) -> str:
     if facts:
         return " ".join(fact.text for fact in facts)
-    sentence = kb.texts["answer"]["not_stated"].format(
-        title=municipality.source_title, missing=kb.topics[topic].missing)
+    sentence = _not_stated_sentence(municipality, topic, kb)
     return f"{sentence} {missing.text}" if missing and missing.text else sentence
+
+
+def _compose(municipality: Municipality, parts: list[ServicePart], topic: str, question: str | None,
+             kb: KnowledgeBase) -> str:
+    """One part: its text. Several: each service briefly, then the deciding question.
+
+    When no service has a fact, the not-stated sentence is said once, with any per-service notes.
+    """
+    t = kb.texts["answer"]
+    if len(parts) == 1:
+        return parts[0].text
+    notes = {id(p): p.not_stated.text for p in parts if p.not_stated and p.not_stated.text}
+    if not any(p.stated for p in parts):
+        lines = [_not_stated_sentence(municipality, topic, kb)]
+        lines += [f"• {t['service_item'].format(service=' / '.join(p.service_names), text=notes[id(p)])}"
+                  for p in parts if id(p) in notes]
+        return "\n".join(lines)
+    lines = [t["depends_on_service"]]
+    for part in parts:
+        text = part.text if part.stated else " ".join(filter(None, (t["not_stated_short"], notes.get(id(part)))))
+        lines.append(f"• {t['service_item'].format(service=' / '.join(part.service_names), text=text)}")
+    if question:
+        lines.append(t["decide"].format(question=question))
+    return "\n".join(lines)
 
 
 def _deciding_question(municipality: Municipality, parts: list[ServicePart], kb: KnowledgeBase) -> str | None:
@@ -167,8 +194,9 @@ def _contact_for(municipality: Municipality, parts: list[ServicePart], service_i
     fact_contacts = {f.contact for p in parts for f in p.facts if f.contact}
     if len(fact_contacts) == 1:
         return municipality.contacts[fact_contacts.pop()]
-    if len(parts) == 1 and not parts[0].stated and parts[0].not_stated:
-        return municipality.contacts[parts[0].not_stated.ask]
+    asks = {p.not_stated.ask for p in parts if p.not_stated}
+    if not any(p.stated for p in parts) and len(asks) == 1:
+        return municipality.contacts[asks.pop()]
     service_contacts = {municipality.services[sid].contact for sid in service_ids}
     if len(service_contacts) == 1:
         return municipality.contacts[service_contacts.pop()]
@@ -207,19 +235,9 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
                     _part_text(municipality, facts, missing, topic, kb))
         for (facts, missing), sids in groups.items()
     ]
-    question = _deciding_question(municipality, parts, kb)
-    t = kb.texts["answer"]
-    if len(parts) == 1:
-        text = parts[0].text
-    else:
-        items = [
-            t["service_item"].format(service=" / ".join(p.service_names),
-                                     text=p.text if p.stated else t["not_stated_short"])
-            for p in parts
-        ]
-        text = "\n".join([t["depends_on_service"], *(f"• {item}" for item in items)])
-        if question:
-            text += "\n" + t["decide"].format(question=question)
+    stated = any(p.stated for p in parts)
+    question = _deciding_question(municipality, parts, kb) if stated else None
+    text = _compose(municipality, parts, topic, question, kb)
     contact = _contact_for(municipality, parts, service_ids)
     return Answer(municipality.id, municipality.name, topic, service_ids, tuple(parts), question, text, source,
                   next_step(municipality, contact, kb))

@@ -6,8 +6,9 @@ Labels come from knowledge/texts.yml; this module only lays them out.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import click
 from rich.console import Console
@@ -18,7 +19,15 @@ from traeningsguide import answers, coverage, eligibility, hours, names
 from traeningsguide.knowledge import KnowledgeBase, KnowledgeError, knowledge
 from traeningsguide.textnorm import format_phone
 
-console = Console(highlight=False, soft_wrap=False)
+
+class _LazyConsole:
+    """A rich Console made on first use, so the terminal width (COLUMNS) is read at run time."""
+
+    def print(self, *args: Any, **kwargs: Any) -> None:
+        Console(highlight=False).print(*args, **kwargs)
+
+
+console = _LazyConsole()
 
 
 def _kb() -> KnowledgeBase:
@@ -60,7 +69,7 @@ def _parse_at(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r}: use YYYY-MM-DDTHH:MM") from exc
 
 
-@click.group(help="Træningsguide: call-center lookup in the municipal knowledge base.")
+@click.group(help="Call-center lookup in the municipal training knowledge base.")
 def main() -> None:
     """Entry point."""
 
@@ -68,7 +77,8 @@ def main() -> None:
 @main.command()
 @click.argument("kommune")
 @click.argument("topic")
-@click.option("--service", "-s", default=None, help="Service id, kind or words, e.g. after_hospital or 'efter sygehus'.")
+@click.option("--service", "-s", default=None,
+              help="Service id, kind or words, e.g. after_hospital or 'efter sygehus'.")
 @_guarded
 def ask(kommune: str, topic: str, service: str | None) -> None:
     """One municipality, one topic: the answer, its source quotes and the next step."""

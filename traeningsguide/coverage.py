@@ -8,8 +8,8 @@ either it is missing from the knowledge base, or it belongs in ``non_answers`` w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from traeningsguide.knowledge import KnowledgeBase, Municipality
 from traeningsguide.textnorm import normalise_source

@@ -8,8 +8,8 @@ whom to contact.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from traeningsguide.answers import GuideInputError, NextStep, next_step, resolve_municipality
 from traeningsguide.knowledge import EligibilityRule, KnowledgeBase, knowledge
@@ -67,7 +67,8 @@ def eligibility(kommune: str, situations: Iterable[str], kb: KnowledgeBase | Non
     if not services and rules:
         lines.append(t["none_applies"].format(title=municipality.source_title))
     for sid in silent:
-        lines.append(t["nothing_stated"].format(title=municipality.source_title, situation=kb.situations[sid].label.lower()))
+        situation = kb.situations[sid].label.lower()
+        lines.append(t["nothing_stated"].format(title=municipality.source_title, situation=situation))
 
     contact_id = municipality.services[services[0]].contact if len(services) == 1 else municipality.default_contact
     step = next_step(municipality, municipality.contacts[contact_id], kb)

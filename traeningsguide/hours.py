@@ -7,8 +7,9 @@ are not modelled; the rendered text says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from traeningsguide.knowledge import OpeningHours

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -202,16 +203,21 @@ def _list(value: Any, where: str, problems: _Problems) -> list[Any]:
     return []
 
 
+def _field(where: str, key: str) -> str:
+    """'file: a.b' + key -> 'file: a.b.key'; 'file:' + key -> 'file: key'."""
+    return f"{where} {key}" if where.endswith(":") else f"{where}.{key}"
+
+
 def _text(data: Mapping[str, Any], key: str, where: str, problems: _Problems, *, required: bool = True) -> str | None:
     value = data.get(key)
     if value is None:
         if required:
-            problems.add(f"{where}.{key}", "is missing")
+            problems.add(_field(where, key), "is missing")
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
-        problems.add(f"{where}.{key}", "must be a non-empty text")
+        problems.add(_field(where, key), "must be a non-empty text")
         return None
     return value.strip()
 
@@ -342,7 +348,8 @@ class _MunicipalityReader:
         if data is None:
             return None
         data = _mapping(data, self.file, problems)
-        mid = _text(data, "id", self.file, problems)
+        top = f"{self.file}:"
+        mid = _text(data, "id", top, problems)
         if mid and mid != self.path.stem:
             problems.add(self.where("id"), f"must equal the file name {self.path.stem!r}, found {mid!r}")
         source = _mapping(data.get("source"), self.where("source"), problems)
@@ -353,12 +360,12 @@ class _MunicipalityReader:
             else:
                 self.source_text = self.sources[self.source_name]
         source_title = _text(source, "title", self.where("source"), problems)
-        name = _text(data, "name", self.file, problems)
-        short_name = _text(data, "short_name", self.file, problems)
+        name = _text(data, "name", top, problems)
+        short_name = _text(data, "short_name", top, problems)
         aliases = tuple(str(a) for a in _list(data.get("aliases"), self.where("aliases"), problems))
 
         contacts = self._contacts(data)
-        default_contact = _text(data, "default_contact", self.file, problems)
+        default_contact = _text(data, "default_contact", top, problems)
         if default_contact and default_contact not in contacts:
             problems.add(self.where("default_contact"), f"no contact with id {default_contact!r}")
         services = self._services(data, contacts)
@@ -460,7 +467,8 @@ class _MunicipalityReader:
             kinds = tuple(str(k) for k in _list(raw.get("kinds"), self.where(f"{fp}.kinds"), self.problems))
             for kind in kinds:
                 if kind not in self.kinds:
-                    self.problems.add(self.where(f"{fp}.kinds"), f"unknown kind {kind!r} (known: {', '.join(self.kinds)})")
+                    self.problems.add(self.where(f"{fp}.kinds"),
+                                      f"unknown kind {kind!r} (known: {', '.join(self.kinds)})")
             if not kinds:
                 self.problems.add(self.where(f"{fp}.kinds"), "name at least one kind")
             quote = self.quote(raw, fp)
@@ -553,7 +561,8 @@ class _MunicipalityReader:
                 self.problems.add(self.where(f"{fp}.service"), f"no service with id {service!r}")
             result = _text(raw, "result", self.where(fp), self.problems)
             if result and result not in ELIGIBILITY_RESULTS:
-                self.problems.add(self.where(f"{fp}.result"), f"must be one of {', '.join(sorted(ELIGIBILITY_RESULTS))}")
+                self.problems.add(self.where(f"{fp}.result"),
+                                  f"must be one of {', '.join(sorted(ELIGIBILITY_RESULTS))}")
             backed = self.backed_text(raw, fp)
             if situation and service and result and backed:
                 rules.append(EligibilityRule(situation, service, result, backed.text, backed.quote))

@@ -36,6 +36,10 @@ class _Entry:
     id: str | None
     ambiguous: bool
 
+    @property
+    def covered(self) -> bool:
+        return self.status == "covered"
+
 
 _INDEXES: dict[int, tuple[KnowledgeBase, dict[str, _Entry]]] = {}
 
@@ -116,7 +120,9 @@ def find_municipalities(text: str, kb: KnowledgeBase | None = None) -> list[Muni
 
 def _fuzzy(words: list[str], index: dict[str, _Entry]) -> list[tuple[int, MunicipalityMatch]]:
     """Typos in a long single-word name ("Roskidle", "Hedenstedt")."""
-    candidates = [p for p, e in index.items() if " " not in p and len(p) >= FUZZY_MIN_LENGTH and not e.ambiguous]
+    # only the five covered names: a typo of an uncovered name costs nothing, while fuzzy matching
+    # against all 98 names turns everyday words into municipalities ("næste" -> Næstved)
+    candidates = [p for p, e in index.items() if " " not in p and len(p) >= FUZZY_MIN_LENGTH and e.covered]
     found = []
     for position, word in enumerate(words):
         if len(word) < FUZZY_MIN_LENGTH:
@@ -175,7 +181,9 @@ def find_service_kinds(text: str, kb: KnowledgeBase | None = None) -> list[str]:
     return ordered
 
 
-def services_for(municipality: Municipality, value: str, kb: KnowledgeBase | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def services_for(
+    municipality: Municipality, value: str, kb: KnowledgeBase | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(service ids of the municipality, kinds named that the municipality does not describe).
 
     ``value`` may be a service id of the municipality, a service kind id, or free text.

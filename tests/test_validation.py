@@ -1,0 +1,113 @@
+"""A broken or incomplete knowledge file gives one clear error naming file, field and problem."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from traeningsguide.knowledge import KnowledgeError, load_knowledge
+
+from .conftest import PROJECT
+
+
+def _break(kb_copy: Path, name: str, old: str, new: str) -> None:
+    path = kb_copy / "municipalities" / f"{name}.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {name}.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _problems(kb_copy: Path) -> str:
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(kb_copy)
+    return str(info.value)
+
+
+def test_the_real_knowledge_base_is_valid() -> None:
+    load_knowledge(PROJECT / "knowledge")
+
+
+def test_invalid_yaml_names_file_and_line(kb_copy: Path) -> None:
+    (kb_copy / "municipalities" / "holbaek.yml").write_text("id: holbaek\nname: [unclosed\n", encoding="utf-8")
+    message = _problems(kb_copy)
+    assert "holbaek.yml" in message and "not valid YAML at line" in message
+
+
+def test_missing_required_field(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "short_name: Roskilde\n", "")
+    assert "municipalities/roskilde.yml: short_name: is missing" in _problems(kb_copy)
+
+
+def test_unknown_topic(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "- topic: cost", "- topic: price")
+    assert "unknown topic 'price'" in _problems(kb_copy)
+
+
+def test_unknown_service(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "services: [after_hospital]", "services: [after_hospitl]")
+    assert "no service with id 'after_hospitl'" in _problems(kb_copy)
+
+
+def test_a_number_not_backed_by_its_quote(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "Du får svar inden for 6 hverdage", "Du får svar inden for 5 hverdage")
+    message = _problems(kb_copy)
+    assert "roskilde.yml: facts[" in message and "number(s) 5 in the text are not in its quote" in message
+
+
+def test_a_phone_number_not_in_the_contact_quote(kb_copy: Path) -> None:
+    _break(kb_copy, "hedensted", "79 91 82 50", "79 91 82 51")
+    assert "does not appear in the contact's quote" in _problems(kb_copy)
+
+
+def test_another_municipalitys_phone_in_a_fact_text(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "Træningen er gratis.", "Træningen er gratis. Ring 36 37 70 00.")
+    message = _problems(kb_copy)
+    assert "phone number(s) 36377000 are not among Roskilde Kommune's contacts" in message
+
+
+def test_a_topic_neither_stated_nor_marked_not_stated(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "  - topic: complaints\n    services: all\n    ask: myndighedsservice\n", "")
+    message = _problems(kb_copy)
+    assert "service 'training' has neither a fact nor a not_stated entry for topic 'complaints'" in message
+
+
+def test_not_stated_contradicting_a_fact(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "  - topic: legal_basis\n    services: [training]\n",
+           "  - topic: legal_basis\n    services: [training, after_hospital]\n")
+    assert "marked not stated for 'after_hospital', but a fact states it" in _problems(kb_copy)
+
+
+def test_hours_not_in_their_quote(kb_copy: Path) -> None:
+    path = kb_copy / "municipalities" / "hedensted.yml"
+    text = path.read_text(encoding="utf-8")
+    assert '"08:00-12:00"' in text
+    path.write_text(text.replace('"08:00-12:00"', '"09:00-12:00"', 1), encoding="utf-8")
+    assert "hour 9 is not in the hours quote" in _problems(kb_copy)
+
+
+def test_a_missing_source_document(kb_copy: Path) -> None:
+    (kb_copy / "sources" / "koege.txt").unlink()
+    assert "no such source document: sources/koege.txt" in _problems(kb_copy)
+
+
+def test_every_problem_is_reported_at_once(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "- topic: cost", "- topic: price")
+    _break(kb_copy, "koege", "quote: Genoptræningen er gratis.", "quote: Genoptræningen er gartis.")
+    message = _problems(kb_copy)
+    assert "roskilde.yml" in message and "koege.yml" in message
+
+
+def test_the_command_line_shows_the_error_without_a_traceback(kb_copy: Path) -> None:
+    _break(kb_copy, "koege", "quote: Genoptræningen er gratis.", "quote: Genoptræningen er gartis.")
+    result = subprocess.run(
+        [sys.executable, "-m", "traeningsguide", "ask", "koege", "cost"],
+        capture_output=True, text=True, cwd=PROJECT,
+        env={"TRAENINGSGUIDE_KNOWLEDGE": str(kb_copy), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "koege.yml" in result.stdout and "not found in koege.txt" in result.stdout
