@@ -77,7 +77,9 @@ class TestKoege:
         result = answer("koege", "transport", kb=kb)
         assert len(result.parts) == 3
         assert result.deciding_question == "Har du fået en genoptræningsplan fra sygehuset?"
-        assert result.text.startswith("Det afhænger af, hvilken træning det drejer sig om:")
+        assert result.text.startswith("Kommunen har flere slags træning. Sådan er det for hver af dem:")
+        assert result.text.endswith("Er du i tvivl om, hvilken du hører under? "
+                                    "Har du fået en genoptræningsplan fra sygehuset?")
         assert "Genoptræning efter sygehusophold" in result.text
 
     def test_start_deadlines_keep_calendar_days_and_working_days_apart(self, kb: KnowledgeBase) -> None:

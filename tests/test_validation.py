@@ -57,6 +57,11 @@ def test_a_number_not_backed_by_its_quote(kb_copy: Path) -> None:
     assert "roskilde.yml: facts[" in message and "number(s) 5 in the text are not in its quote" in message
 
 
+def test_working_days_turned_into_days(kb_copy: Path) -> None:
+    _break(kb_copy, "roskilde", "Du får svar inden for 6 hverdage", "Du får svar inden for 6 dage")
+    assert "says '6 dage' but the quote says 'hverdage'" in _problems(kb_copy)
+
+
 def test_a_phone_number_not_in_the_contact_quote(kb_copy: Path) -> None:
     _break(kb_copy, "hedensted", "79 91 82 50", "79 91 82 51")
     assert "does not appear in the contact's quote" in _problems(kb_copy)

@@ -121,10 +121,11 @@ def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | 
     else:
         line = t["no_phone"].format(name=contact.name, title=municipality.source_title)
     lines = [_end(line, kb)]
-    if contact.address:
-        lines.append(_end(t["address"].format(address=contact.address.text), kb))
-    if contact.web:
-        lines.append(_end(t["web"].format(web=contact.web.text), kb))
+    if not contact.phone:  # no number to call: say where else to find them
+        if contact.address:
+            lines.append(_end(t["address"].format(address=contact.address.text), kb))
+        if contact.web:
+            lines.append(_end(t["web"].format(web=contact.web.text), kb))
     return NextStep(contact, " ".join(lines))
 
 

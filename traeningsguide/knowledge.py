@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from traeningsguide.textnorm import normalise_source, numbers_in, phone_digits, phones_in
+from traeningsguide.textnorm import day_counts, normalise_source, numbers_in, phone_digits, phones_in
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -340,6 +340,13 @@ class _MunicipalityReader:
         if unbacked:
             self.problems.add(self.where(f"{field_path}.text"),
                               f"number(s) {', '.join(sorted(unbacked))} in the text are not in its quote")
+        quoted_days = day_counts(normalise_source(quote))
+        for number, unit in sorted(day_counts(text)):
+            units = {u for n, u in quoted_days if n == number}
+            if units and unit not in units:
+                self.problems.add(self.where(f"{field_path}.text"),
+                                  f"says '{number} {unit}' but the quote says '{'/'.join(sorted(units))}' "
+                                  "(hverdage, kalenderdage and dage are not the same)")
         return Quoted(text, quote)
 
     def read(self) -> Municipality | None:

@@ -90,6 +90,20 @@ def numbers_in(text: str, *, words: bool = False) -> set[str]:
     return found
 
 
+_DAY_COUNT = re.compile(r"\b(\d+|[a-zæøåé]+)\s+(hverdage|kalenderdage|dage)\b", re.IGNORECASE)
+
+
+def day_counts(text: str) -> set[tuple[int, str]]:
+    """(number, unit) for every "N hverdage / kalenderdage / dage" in a text ("seks hverdage" -> (6, "hverdage"))."""
+    found = set()
+    for number, unit in _DAY_COUNT.findall(text):
+        number = number.lower()
+        value = int(number) if number.isdigit() else NUMBER_WORDS.get(number)
+        if value is not None:
+            found.add((value, unit.lower()))
+    return found
+
+
 def format_phone(digits: str) -> str:
     """Danish phone layout in pairs: "56672626" -> "56 67 26 26"."""
     digits = phone_digits(digits)
