@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,48 @@ def test_hours_not_in_their_quote(kb_copy: Path) -> None:
     assert '"08:00-12:00"' in text
     path.write_text(text.replace('"08:00-12:00"', '"09:00-12:00"', 1), encoding="utf-8")
     assert "hour 9 is not in the hours quote" in _problems(kb_copy)
+
+
+def test_a_broken_frame_text(kb_copy: Path) -> None:
+    path = kb_copy / "texts.yml"
+    text = path.read_text(encoding="utf-8")
+    assert 'source: "Kilde: {title}"' in text
+    path.write_text(text.replace('source: "Kilde: {title}"', 'source: "Kilde: {titel}"'), encoding="utf-8")
+    assert "texts.yml: answer.source: unknown placeholder(s) {titel}; allowed: {title}" in _problems(kb_copy)
+
+
+def test_random_damage_never_gives_anything_but_a_knowledge_error(kb_copy: Path) -> None:
+    """Delete, duplicate or mangle random lines: loading either works or raises KnowledgeError."""
+    rng = random.Random(20261123)
+    files = sorted(kb_copy.glob("*.yml")) + sorted((kb_copy / "municipalities").glob("*.yml"))
+    originals = {p: p.read_text(encoding="utf-8") for p in files}
+    outcomes = {"error": 0, "ok": 0}
+    for _ in range(150):
+        path = rng.choice(files)
+        lines = originals[path].splitlines(keepends=True)
+        i = rng.randrange(len(lines))
+        action = rng.choice(["delete", "duplicate", "truncate", "indent", "garbage"])
+        if action == "delete":
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "truncate":
+            lines[i] = lines[i][: len(lines[i]) // 2] + "\n"
+        elif action == "indent":
+            lines[i] = "   " + lines[i]
+        else:
+            lines[i] = rng.choice(["- 1\n", "facts: 7\n", ": :\n", "services: {a: b}\n", "\t\n", "[]\n"])
+        path.write_text("".join(lines), encoding="utf-8")
+        try:
+            load_knowledge(kb_copy)
+            outcomes["ok"] += 1
+        except KnowledgeError as exc:
+            outcomes["error"] += 1
+            assert all(": " in problem for problem in exc.problems)
+        finally:
+            path.write_text(originals[path], encoding="utf-8")
+    print(outcomes)
+    assert outcomes["error"] > 50
 
 
 def test_a_missing_source_document(kb_copy: Path) -> None:
