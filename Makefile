@@ -1,37 +1,49 @@
-# Træningsguide — see README.md. `make test` and `make run` install what they need first.
+# Træningsguide — see README.md. Every target installs what it needs first.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install test lint check run help lock
+.PHONY: help install lint check validate train test test-rasa run shell lock
 
 help:
-	@echo "make run      start the assistant (placeholder until the Rasa assistant lands)"
-	@echo "make test     install if needed, then lint, validate the knowledge base and run pytest"
-	@echo "make install  Python 3.10 venv, pinned packages, Danish spaCy pipeline (idempotent)"
-	@echo "make check    validate the knowledge base and print counts and source coverage"
+	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
+	@echo "make shell      chat with the assistant in the terminal"
+	@echo "make test       lint, knowledge check, rasa data validate, train, pytest, Rasa test stories, NLU gate"
+	@echo "make install    Python 3.10 venv, pinned packages, Danish spaCy pipeline (idempotent)"
+	@echo "make train      train models/traeningsguide.tar.gz if the data changed"
+	@echo "make check      validate the knowledge base and print counts and source coverage"
+	@echo "make validate   rasa data validate (unexplained warnings fail)"
+	@echo "make test-rasa  the end-to-end test stories and the NLU held-out gate on the trained model"
+	@echo "make lock       re-resolve the dependencies into constraints.txt"
 
 install:
 	@bash scripts/install.sh
 
 lint: install
-	$(VENV)/bin/ruff check traeningsguide tests scripts
+	$(VENV)/bin/ruff check traeningsguide actions tests scripts
 
 check: install
 	$(PY) -m traeningsguide check
 
-test: install lint
-	$(PY) -m traeningsguide check
+validate: install
+	$(PY) scripts/gen_nlu_from_knowledge.py --check
+	@bash scripts/validate.sh
+
+train: install
+	@bash scripts/train.sh
+
+test-rasa: train
+	@bash scripts/test_rasa.sh
+
+test: install lint check validate train
 	$(PY) -m pytest
+	@bash scripts/test_rasa.sh
 
 run: install
-	@echo "Træningsguide: the chat assistant (Rasa) is not built yet; it lands with the assistant issue."
-	@echo "What works today is the call-center lookup on the command line, for example:"
-	@echo "  $(PY) -m traeningsguide ask koege transport"
-	@echo "  $(PY) -m traeningsguide compare cost"
-	@echo "  $(PY) -m traeningsguide eligibility hedensted --discharged-with-plan"
-	@echo "  $(PY) -m traeningsguide contacts hedensted"
+	@bash scripts/run.sh server
 
-# Re-resolve the pinned dependencies from pyproject.toml into constraints.txt (needs the registry).
+shell: install
+	@bash scripts/run.sh shell
+
 lock:
 	@bash scripts/lock.sh

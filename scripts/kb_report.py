@@ -40,4 +40,8 @@ def main(municipality_id: str) -> int:
 
 
 if __name__ == "__main__":
+    known = sorted(p.stem for p in (KNOWLEDGE_DIR / "municipalities").glob("*.yml"))
+    if len(sys.argv) != 2 or sys.argv[1] not in known:
+        print(f"usage: python scripts/kb_report.py <municipality>   (one of: {', '.join(known)})", file=sys.stderr)
+        sys.exit(2)
     sys.exit(main(sys.argv[1]))

@@ -13,5 +13,6 @@ trap 'rm -rf "$tmp"' EXIT
     echo "# Exact versions of everything make install puts in .venv (pip constraints: pip install -c)."
     echo "# Made from a resolved install of pyproject.toml on Python 3.10; regenerate with: make lock"
     "$tmp/venv/bin/python" -m pip freeze --exclude traeningsguide
-} > constraints.txt
+} > "$tmp/constraints.txt"
+mv "$tmp/constraints.txt" constraints.txt  # only a complete freeze replaces the old file
 echo "lock: wrote constraints.txt ($(grep -vc '^#' constraints.txt) packages)"

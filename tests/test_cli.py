@@ -44,7 +44,7 @@ def test_compare() -> None:
 
 def test_eligibility() -> None:
     out = _run("eligibility", "hedensted", "--discharged-with-plan")
-    assert "Genoptræning efter sygehusindlæggelse" in out and "applies" in out
+    assert "Genoptræning efter sygehusindlæggelse" in out and "Kan passe" in out
 
 
 def test_contacts_open_now() -> None:

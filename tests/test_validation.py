@@ -60,7 +60,7 @@ def test_a_number_not_backed_by_its_quote(kb_copy: Path) -> None:
 
 def test_working_days_turned_into_days(kb_copy: Path) -> None:
     _break(kb_copy, "roskilde", "Du får svar inden for 6 hverdage", "Du får svar inden for 6 dage")
-    assert "says '6 dage' but the quote says 'hverdage'" in _problems(kb_copy)
+    assert "says '6 dage' but the quote says '6 hverdage'" in _problems(kb_copy)
 
 
 def test_a_phone_number_not_in_the_contact_quote(kb_copy: Path) -> None:
@@ -91,7 +91,7 @@ def test_hours_not_in_their_quote(kb_copy: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert '"08:00-12:00"' in text
     path.write_text(text.replace('"08:00-12:00"', '"09:00-12:00"', 1), encoding="utf-8")
-    assert "hour 9 is not in the hours quote" in _problems(kb_copy)
+    assert "09.00 is not in the hours quote" in _problems(kb_copy)
 
 
 def test_a_broken_frame_text(kb_copy: Path) -> None:
@@ -129,7 +129,8 @@ def test_random_damage_never_gives_anything_but_a_knowledge_error(kb_copy: Path)
             outcomes["ok"] += 1
         except KnowledgeError as exc:
             outcomes["error"] += 1
-            assert all(": " in problem for problem in exc.problems)
+            # every problem names the file it is in
+            assert all(p.split(":")[0].endswith((".yml", ".txt")) for p in exc.problems), exc.problems
         finally:
             path.write_text(originals[path], encoding="utf-8")
     print(outcomes)
@@ -159,3 +160,50 @@ def test_the_command_line_shows_the_error_without_a_traceback(kb_copy: Path) -> 
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert "koege.yml" in result.stdout and "not found in koege.txt" in result.stdout
+
+
+def _edit(kb_copy: Path, name: str, old: str, new: str) -> None:
+    path = kb_copy / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_opening_hours_moved_to_another_weekday(kb_copy: Path) -> None:
+    _edit(kb_copy, "municipalities/hedensted.yml", "friday:", "saturday:")
+    assert "hours are given for monday, tuesday, wednesday, thursday, saturday, but the quote names" in \
+        _problems(kb_copy)
+
+
+def test_opening_minutes_are_checked(kb_copy: Path) -> None:
+    _edit(kb_copy, "municipalities/hedensted.yml", '"13:00-14:00"', '"13:00-14:45"')
+    assert "14.45 is not in the hours quote" in _problems(kb_copy)
+
+
+def test_months_turned_into_weeks(kb_copy: Path) -> None:
+    _edit(kb_copy, "municipalities/koege.yml", "højst 3 måneder", "højst 3 uger")
+    assert "says '3 uger' but the quote says '3 måneder'" in _problems(kb_copy)
+
+
+def test_a_one_that_the_quote_does_not_back(kb_copy: Path) -> None:
+    _edit(kb_copy, "municipalities/koege.yml", "udebliver 2 gange", "udebliver 1 gang")
+    assert "number(s) 1 in the text are not in its quote" in _problems(kb_copy)
+
+
+def test_a_foreign_phone_number_in_a_contacts_purpose(kb_copy: Path) -> None:
+    text = (kb_copy / "municipalities" / "koege.yml").read_text(encoding="utf-8")
+    purpose = next(line for line in text.splitlines() if line.strip().startswith("purpose:"))
+    _edit(kb_copy, "municipalities/koege.yml", purpose, purpose + " Ring 36 37 70 00.")
+    message = _problems(kb_copy)
+    assert "36377000 are not among Køge Kommune's contacts" in message
+
+
+def test_a_malformed_placeholder(kb_copy: Path) -> None:
+    _edit(kb_copy, "texts.yml", 'source: "Kilde: {title}"', 'source: "Kilde: {title"')
+    assert "texts.yml: answer.source: broken {placeholder}" in _problems(kb_copy)
+
+
+def test_a_source_that_is_not_utf8(kb_copy: Path) -> None:
+    path = kb_copy / "sources" / "holbaek.txt"
+    path.write_bytes(path.read_bytes() + "ø".encode("latin-1"))
+    assert "sources/holbaek.txt: not UTF-8 text" in _problems(kb_copy)

@@ -59,6 +59,7 @@ class Answer:
     text: str  # the answer itself, Danish
     source: str  # "Kilde: …"
     next_step: NextStep
+    deciding_kind: str | None = None  # the service kind the deciding question asks about
 
     @property
     def stated(self) -> bool:
@@ -86,14 +87,15 @@ class Answer:
 def resolve_municipality(value: str, kb: KnowledgeBase | None = None) -> Municipality:
     """A covered municipality, or a GuideInputError with the Danish reply for the citizen."""
     kb = kb or knowledge()
-    found = names.municipality(value, kb)
-    if found:
-        return found
+    if value in kb.municipalities:
+        return kb.municipalities[value]
     match = names.find_municipality(value, kb)
     texts = kb.texts["resolve"]
-    if match and not match.covered:
+    if match and match.covered and match.id:
+        return kb.municipalities[match.id]
+    if match:
         raise GuideInputError(texts["not_covered"].format(name=match.name))
-    raise GuideInputError(texts["unknown_municipality"].format(text=value))
+    raise GuideInputError(texts["unknown_municipality"].format(text=value[:80]))
 
 
 def resolve_topic(value: str, kb: KnowledgeBase | None = None) -> str:
@@ -131,9 +133,16 @@ def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | 
 
 def _selected_services(municipality: Municipality, service: str | None,
                        kb: KnowledgeBase) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    if service is None:
+    """(service ids, kinds the municipality does not describe); all services when none is given.
+
+    A service text that names no service at all is an input error, never a claim about the source.
+    """
+    if service is None or not service.strip():
         return tuple(municipality.services), ()
-    return names.services_for(municipality, service, kb)
+    service_ids, missing = names.services_for(municipality, service, kb)
+    if not service_ids and not missing:
+        raise GuideInputError(kb.texts["resolve"]["unknown_service"].format(text=service.strip()[:80]))
+    return service_ids, missing
 
 
 def _not_stated_for(municipality: Municipality, service_id: str, topic: str) -> NotStated | None:
@@ -179,36 +188,50 @@ def _compose(municipality: Municipality, parts: list[ServicePart], topic: str, q
     return "\n".join(lines)
 
 
-def _deciding_question(municipality: Municipality, parts: list[ServicePart], kb: KnowledgeBase) -> str | None:
+def _deciding_kind(municipality: Municipality, parts: list[ServicePart]) -> str | None:
+    """The first service kind (in DECIDING_ORDER) that some but not all parts cover."""
     if len(parts) < 2:
         return None
     kinds_per_part = [{k for sid in p.service_ids for k in municipality.services[sid].kinds} for p in parts]
     for kind in DECIDING_ORDER:
         holders = [kind in kinds for kinds in kinds_per_part]
         if any(holders) and not all(holders):
-            return kb.service_kinds[kind].question
+            return kind
     return None
 
 
-def _contact_for(municipality: Municipality, parts: list[ServicePart], service_ids: tuple[str, ...]) -> Contact:
-    """The contact for the next step: a fact's own contact, else whom to ask, else the service's."""
-    fact_contacts = {f.contact for p in parts for f in p.facts if f.contact}
+def _part_contact(municipality: Municipality, part: ServicePart) -> Contact:
+    """Whom to contact about one part: the contact its facts name, else whom the file says to ask
+    where it is silent, else the services' own contact, else the municipality's main contact."""
+    fact_contacts = {f.contact for f in part.facts if f.contact}
     if len(fact_contacts) == 1:
         return municipality.contacts[fact_contacts.pop()]
-    asks = {p.not_stated.ask for p in parts if p.not_stated}
-    if not any(p.stated for p in parts) and len(asks) == 1:
-        return municipality.contacts[asks.pop()]
-    service_contacts = {municipality.services[sid].contact for sid in service_ids}
+    if not part.stated and part.not_stated:
+        return municipality.contacts[part.not_stated.ask]
+    service_contacts = {municipality.services[sid].contact for sid in part.service_ids}
     if len(service_contacts) == 1:
         return municipality.contacts[service_contacts.pop()]
     return municipality.contact(None)
 
 
-def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBase | None = None) -> Answer:
+def _next_step_for(municipality: Municipality, parts: list[ServicePart], kb: KnowledgeBase) -> NextStep:
+    """One next step when every part has the same contact, else one line per part."""
+    contacts = [_part_contact(municipality, p) for p in parts]
+    if len({c.id for c in contacts}) == 1:
+        return next_step(municipality, contacts[0], kb)
+    item = kb.texts["answer"]["service_item"]
+    lines = [f"• {item.format(service=' / '.join(p.service_names), text=next_step(municipality, c, kb).text)}"
+             for p, c in zip(parts, contacts, strict=False)]
+    return NextStep(contacts[0], "\n".join(lines))
+
+
+def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBase | None = None,
+           *, exclude_kind: str | None = None) -> Answer:
     """What ``kommune``'s source says on ``topic``, for ``service`` or for each service.
 
     ``kommune``: id, name or any spelling; ``topic``: topic id or label; ``service``: a service id
     of the municipality, a service kind, free text ("efter sygehus"), or None for all services.
+    ``exclude_kind`` leaves out the services of one kind (the citizen said no to its question).
     When the facts differ between the services covered, each is answered briefly, followed by
     the question that decides which applies.
     """
@@ -218,13 +241,18 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
     if topic == "contact":
         return contact_answer(municipality.id, service, kb=kb)
     service_ids, missing_kinds = _selected_services(municipality, service, kb)
+    if exclude_kind and service is None:
+        remaining = tuple(s for s in service_ids if exclude_kind not in municipality.services[s].kinds)
+        service_ids = remaining or service_ids
     source = kb.texts["answer"]["source"].format(title=municipality.source_title)
+    not_described = [
+        kb.texts["answer"]["service_not_described"].format(
+            title=municipality.source_title, service=kb.service_kinds[kind].label.lower())
+        for kind in missing_kinds
+    ]
     if not service_ids:
-        described = (kb.service_kinds[missing_kinds[0]].label.lower() if missing_kinds else (service or ""))
-        text = kb.texts["answer"]["service_not_described"].format(title=municipality.source_title, service=described)
-        contact = municipality.contact(None)
-        return Answer(municipality.id, municipality.name, topic, (), (), None, text, source,
-                      next_step(municipality, contact, kb))
+        return Answer(municipality.id, municipality.name, topic, (), (), None, " ".join(not_described), source,
+                      next_step(municipality, municipality.contact(None), kb))
 
     groups: dict[tuple, list[str]] = {}
     for sid in service_ids:
@@ -237,21 +265,22 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
         for (facts, missing), sids in groups.items()
     ]
     stated = any(p.stated for p in parts)
-    question = _deciding_question(municipality, parts, kb) if stated else None
-    text = _compose(municipality, parts, topic, question, kb)
-    contact = _contact_for(municipality, parts, service_ids)
+    kind = _deciding_kind(municipality, parts) if stated else None
+    question = kb.service_kinds[kind].question if kind else None
+    text = "\n".join([_compose(municipality, parts, topic, question, kb), *not_described])
     return Answer(municipality.id, municipality.name, topic, service_ids, tuple(parts), question, text, source,
-                  next_step(municipality, contact, kb))
+                  _next_step_for(municipality, parts, kb), kind)
 
 
 def contacts_for(municipality: Municipality, service_ids: tuple[str, ...]) -> tuple[Contact, ...]:
     """The contacts relevant to some services: theirs, the ones their facts name, the default."""
-    ids: list[str] = []
+    everything = set(service_ids) == set(municipality.services)
+    ids: list[str] = [municipality.default_contact] if everything else []
     for sid in service_ids:
         ids.append(municipality.services[sid].contact)
     ids.extend(f.contact for f in municipality.facts if f.contact and set(f.services) & set(service_ids))
     ids.append(municipality.default_contact)
-    if set(service_ids) == set(municipality.services):
+    if everything:
         ids.extend(municipality.contacts)
     unique = list(dict.fromkeys(ids))
     return tuple(municipality.contacts[c] for c in unique)
@@ -279,7 +308,7 @@ def contact_answer(kommune: str, service: str | None = None, at: datetime | None
     kb = kb or knowledge()
     municipality = resolve_municipality(kommune, kb)
     service_ids, _ = _selected_services(municipality, service, kb)
-    service_ids = service_ids or tuple(municipality.services)
+    service_ids = service_ids or tuple(municipality.services)  # a kind it lacks: all its contacts
     contacts = contacts_for(municipality, service_ids)
     text = "\n".join(f"• {contact_line(municipality, c, kb, at)}" for c in contacts)
     source = kb.texts["answer"]["source"].format(title=municipality.source_title)

@@ -148,7 +148,7 @@ def eligibility_cmd(kommune: str, **flags: bool) -> None:
     for rule in result.rules:
         cell = Text(rule.text)
         cell.append(f"\n» {rule.quote}", style="dim italic")
-        table.add_row(rule.result, municipality.services[rule.service].name, cell)
+        table.add_row(labels[f"result_{rule.result}"], municipality.services[rule.service].name, cell)
     for situation in result.unknown:
         table.add_row(labels["not_stated"], "", kb.situations[situation].label)
     console.print(table)
@@ -212,15 +212,17 @@ def check() -> None:
     """Validate the knowledge base and print counts and source coverage."""
     kb = _kb()
     labels = kb.texts["cli"]
-    table = Table(title=labels["knowledge_ok"])
+    reports = {mid: coverage.coverage(kb, mid) for mid in kb.municipalities}
+    uncovered = [(kb.municipalities[mid].name, p) for mid, cov in reports.items() for p in cov.uncovered]
+    table = Table(title=labels["knowledge_uncovered" if uncovered else "knowledge_ok"])
     for column in ("municipality", "services", "facts", "not_stated", "contact", "coverage"):
         table.add_column(labels[column], justify="right" if column != "municipality" else "left")
-    failed = False
     for mid, municipality in kb.municipalities.items():
-        cov = coverage.coverage(kb, mid)
-        failed |= bool(cov.uncovered)
         table.add_row(municipality.name, str(len(municipality.services)), str(len(municipality.facts)),
-                      str(len(municipality.not_stated)), str(len(municipality.contacts)), f"{cov.percent:.1f} %")
+                      str(len(municipality.not_stated)), str(len(municipality.contacts)),
+                      f"{reports[mid].percent:.1f} %")
     console.print(table)
-    if failed:
+    for name, passage in uncovered:
+        console.print(Text(f"{labels['uncovered']} ({name}): {passage}", style="red"))
+    if uncovered:
         sys.exit(1)

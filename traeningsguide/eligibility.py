@@ -64,7 +64,7 @@ def eligibility(kommune: str, situations: Iterable[str], kb: KnowledgeBase | Non
         lines.append(f"• {rule.text}")
     for rule in notes:
         lines.append(f"{t['note'].format(service=municipality.services[rule.service].name)} {rule.text}")
-    if not services and rules:
+    if not services and excluded_services >= set(municipality.services):
         lines.append(t["none_applies"].format(title=municipality.source_title))
     for sid in silent:
         situation = kb.situations[sid].label.lower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -18,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from traeningsguide.textnorm import day_counts, normalise_source, numbers_in, phone_digits, phones_in
+from traeningsguide.textnorm import normalise_source, numbers_in, phone_digits, phones_in, unit_counts
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -28,7 +29,7 @@ MIN_QUOTE_LENGTH = 12
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster, same result
 
 # The Danish frame texts in texts.yml: section -> key -> the {placeholders} the code fills in
-# (None: a list of the seven weekdays). A missing key or an unknown placeholder is reported at load.
+# (None: a list, checked separately). A missing key or an unknown placeholder is reported at load.
 TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
                "service_not_described": frozenset({"title", "service"}), "depends_on_service": frozenset(),
@@ -48,10 +49,15 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                     "note": frozenset({"service"}), "none_applies": frozenset({"title"}),
                     "nothing_stated": frozenset({"title", "situation"}), "decided_by": frozenset()},
     "resolve": {"not_covered": frozenset({"name"}), "unknown_municipality": frozenset({"text"}),
-                "unknown_topic": frozenset({"text"}), "unknown_situation": frozenset({"text"})},
+                "unknown_topic": frozenset({"text"}), "unknown_situation": frozenset({"text"}),
+                "unknown_service": frozenset({"text"})},
+    "dialogue": {"ask_kommune": frozenset(), "which_topic": frozenset({"name"}), "help": frozenset(),
+                 "rephrase": frozenset(), "out_of_scope": frozenset(), "contact_hint": frozenset({"step"}),
+                 "situation_needs_more": frozenset(), "error": frozenset(), "main_topics": None},
     "cli": {key: frozenset() for key in (
         "municipality", "topic", "service", "answer", "next_step", "contact", "phone", "hours", "status",
-        "address", "situation", "result", "facts", "not_stated", "services", "coverage", "knowledge_ok",
+        "address", "situation", "result", "result_applies", "result_excluded", "result_note", "facts",
+        "not_stated", "services", "coverage", "knowledge_ok", "knowledge_uncovered", "uncovered",
         "topics_title", "no_situation", "input_error")},
 }
 
@@ -143,6 +149,7 @@ class Municipality:
     not_stated: tuple[NotStated, ...]
     eligibility: tuple[EligibilityRule, ...]
     non_answers: tuple[Quoted, ...]  # source passages that answer no citizen question, with why
+    ambiguous_aliases: tuple[str, ...] = ()  # spellings that are also everyday words ("koge")
 
     def contact(self, contact_id: str | None) -> Contact:
         return self.contacts[contact_id or self.default_contact]
@@ -153,6 +160,7 @@ class Topic:
     id: str
     label: str
     missing: str
+    intent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,7 @@ class Situation:
     id: str
     label: str
     flag: str
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,22 @@ def _text(data: Mapping[str, Any], key: str, where: str, problems: _Problems, *,
     return value.strip()
 
 
+def _times_in(quote: str) -> set[tuple[int, int]]:
+    """Clock times written in a quote: "kl. 08.00-12.00" -> {(8, 0), (12, 0)}."""
+    return {(int(h), int(m)) for h, m in re.findall(r"(?<!\d)(\d{1,2})[.:](\d{2})(?!\d)", normalise_source(quote))}
+
+
+def _days_in(quote: str, weekday_names: tuple[str, ...]) -> set[int]:
+    """Weekdays a quote names, with ranges: "mandag-torsdag ... fredag" -> {0, 1, 2, 3, 4}."""
+    text = normalise_source(quote).lower()
+    pattern = "|".join(weekday_names)
+    days: set[int] = set()
+    for first, last in re.findall(rf"({pattern})\s*[-–]\s*({pattern})", text):
+        days.update(range(weekday_names.index(first), weekday_names.index(last) + 1))
+    days.update(weekday_names.index(name) for name in re.findall(pattern, text))
+    return days
+
+
 def _parse_interval(value: Any, where: str, problems: _Problems) -> tuple[time, time] | None:
     match = re.fullmatch(r"(\d{1,2})[:.](\d{2})-(\d{1,2})[:.](\d{2})", str(value).strip())
     if not match:
@@ -292,8 +317,9 @@ def _load_topics(base: Path, problems: _Problems) -> dict[str, Topic]:
     topics: dict[str, Topic] = {}
     for topic_id, raw, where in _vocabulary(base, "topics.yml", "topics", problems):
         label, missing = _text(raw, "label", where, problems), _text(raw, "missing", where, problems)
+        intent = _text(raw, "intent", where, problems, required=False)
         if label and missing:
-            topics[topic_id] = Topic(topic_id, label, missing)
+            topics[topic_id] = Topic(topic_id, label, missing, intent)
     return topics
 
 
@@ -311,8 +337,9 @@ def _load_situations(base: Path, problems: _Problems) -> dict[str, Situation]:
     situations: dict[str, Situation] = {}
     for sid, raw, where in _vocabulary(base, "situations.yml", "situations", problems):
         label, flag = _text(raw, "label", where, problems), _text(raw, "flag", where, problems)
+        keywords = tuple(str(k) for k in _list(raw.get("keywords"), f"{where}.keywords", problems))
         if label and flag:
-            situations[sid] = Situation(sid, label, flag)
+            situations[sid] = Situation(sid, label, flag, keywords)
     return situations
 
 
@@ -323,12 +350,19 @@ def _check_texts(texts: Mapping[str, Any], problems: _Problems) -> None:
             where = f"texts.yml: {section}.{key}"
             value = entries.get(key)
             if allowed is None:
-                if not (isinstance(value, list) and len(value) == 7 and all(isinstance(v, str) for v in value)):
-                    problems.add(where, "must be a list of the seven weekdays, Monday first")
+                if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                    problems.add(where, "must be a list of texts")
+                elif section == "hours" and len(value) != 7:
+                    problems.add(where, "must list the seven weekdays, Monday first")
             elif not isinstance(value, str):
                 problems.add(where, "is missing" if value is None else "must be a text")
             else:
-                unknown = set(re.findall(r"\{(\w*)\}", value)) - allowed
+                try:
+                    used = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+                except ValueError as exc:
+                    problems.add(where, f"broken {{placeholder}}: {exc}")
+                    continue
+                unknown = used - allowed
                 if unknown:
                     problems.add(where, f"unknown placeholder(s) {', '.join('{' + u + '}' for u in sorted(unknown))}; "
                                         f"allowed: {', '.join('{' + a + '}' for a in sorted(allowed)) or 'none'}")
@@ -359,8 +393,10 @@ class _MunicipalityReader:
     """Reads one municipality file, checking every quote against its source text."""
 
     def __init__(self, path: Path, kb_topics: Mapping[str, Topic], kinds: Mapping[str, ServiceKind],
-                 situations: Mapping[str, Situation], sources: Mapping[str, str], problems: _Problems) -> None:
+                 situations: Mapping[str, Situation], sources: Mapping[str, str], problems: _Problems,
+                 weekday_names: tuple[str, ...] = ()) -> None:
         self.path, self.topics, self.kinds, self.situations = path, kb_topics, kinds, situations
+        self.weekday_names = weekday_names
         self.sources, self.problems = sources, problems
         self.file = f"municipalities/{path.name}"
         self.source_name = ""
@@ -391,13 +427,13 @@ class _MunicipalityReader:
         if unbacked:
             self.problems.add(self.where(f"{field_path}.text"),
                               f"number(s) {', '.join(sorted(unbacked))} in the text are not in its quote")
-        quoted_days = day_counts(normalise_source(quote))
-        for number, unit in sorted(day_counts(text)):
-            units = {u for n, u in quoted_days if n == number}
+        quoted_units = unit_counts(normalise_source(quote))
+        for number, unit in sorted(unit_counts(text)):
+            units = {u for n, u in quoted_units if n == number}
             if units and unit not in units:
                 self.problems.add(self.where(f"{field_path}.text"),
-                                  f"says '{number} {unit}' but the quote says '{'/'.join(sorted(units))}' "
-                                  "(hverdage, kalenderdage and dage are not the same)")
+                                  f"says '{number} {unit}' but the quote says '{number} {'/'.join(sorted(units))}' "
+                                  "(working days, calendar days and days differ, and so do weeks and months)")
         return Quoted(text, quote)
 
     def read(self) -> Municipality | None:
@@ -421,6 +457,8 @@ class _MunicipalityReader:
         name = _text(data, "name", top, problems)
         short_name = _text(data, "short_name", top, problems)
         aliases = tuple(str(a) for a in _list(data.get("aliases"), self.where("aliases"), problems))
+        ambiguous = tuple(str(a) for a in _list(data.get("ambiguous_aliases"), self.where("ambiguous_aliases"),
+                                                problems))
 
         contacts = self._contacts(data)
         default_contact = _text(data, "default_contact", top, problems)
@@ -434,13 +472,14 @@ class _MunicipalityReader:
             q for i, raw in enumerate(_list(data.get("non_answers"), self.where("non_answers"), problems))
             if (q := self.backed_text(_mapping(raw, self.where(f"non_answers[{i}]"), problems), f"non_answers[{i}]"))
         )
-        self._check_phones(name or "", contacts, facts, not_stated)
+        self._check_phones(name or "", contacts, facts, not_stated, eligibility, non_answers)
         if None in (mid, name, short_name, source_title, default_contact):
             return None
         return Municipality(
             id=mid, name=name, short_name=short_name, aliases=aliases, source_file=self.source_name,
             source_title=source_title, default_contact=default_contact, contacts=contacts, services=services,
             facts=facts, not_stated=not_stated, eligibility=eligibility, non_answers=non_answers,
+            ambiguous_aliases=ambiguous,
         )
 
     def _contacts(self, data: Mapping[str, Any]) -> dict[str, Contact]:
@@ -490,15 +529,21 @@ class _MunicipalityReader:
                 if interval:
                     intervals.append(interval)
                     if quote:
-                        hours_in_quote = numbers_in(quote)
+                        times = _times_in(quote)
                         for t in interval:
-                            if str(t.hour) not in hours_in_quote:
+                            if (t.hour, t.minute) not in times:
                                 self.problems.add(self.where(f"{fp}.{day}[{j}]"),
-                                                  f"hour {t.hour} is not in the hours quote")
+                                                  f"{t.strftime('%H.%M')} is not in the hours quote")
             if intervals:
                 weekly[day_index] = tuple(sorted(intervals))
         if not weekly:
             self.problems.add(self.where(fp), "no opening intervals; leave 'hours' out if the source states none")
+        if quote and weekly and self.weekday_names:
+            named = _days_in(quote, self.weekday_names)
+            if named and named != set(weekly):
+                listed = ", ".join(WEEKDAYS[d] for d in sorted(weekly))
+                said = ", ".join(WEEKDAYS[d] for d in sorted(named))
+                self.problems.add(self.where(fp), f"hours are given for {listed}, but the quote names {said}")
         return OpeningHours(weekly, quote) if quote and weekly else None
 
     def _service_ids(self, raw: Any, fp: str, services: Mapping[str, Service]) -> tuple[str, ...]:
@@ -627,10 +672,22 @@ class _MunicipalityReader:
         return tuple(rules)
 
     def _check_phones(self, name: str, contacts: Mapping[str, Contact], facts: Iterable[Fact],
-                      not_stated: Iterable[NotStated]) -> None:
+                      not_stated: Iterable[NotStated], eligibility: Iterable[EligibilityRule],
+                      non_answers: Iterable[Quoted]) -> None:
+        """No text a citizen reads may carry a phone number that is not one of this municipality's."""
         own = {c.phone for c in contacts.values() if c.phone}
         texts = [(f"facts (topic {f.topic})", f.text) for f in facts]
         texts += [(f"not_stated (topic {n.topic})", n.text) for n in not_stated if n.text]
+        texts += [(f"eligibility ({r.situation})", r.text) for r in eligibility]
+        texts += [("non_answers", q.text) for q in non_answers]
+        for c in contacts.values():
+            texts += [(f"contacts ({c.id}).name", c.name), (f"contacts ({c.id}).purpose", c.purpose)]
+            texts += [(f"contacts ({c.id}).{key}", part.text) for key, part in (("address", c.address),
+                                                                                 ("web", c.web)) if part]
+            unbacked = numbers_in(f"{c.name} {c.purpose}") - numbers_in(c.quote, words=True)
+            if unbacked:
+                self.problems.add(self.where(f"contacts ({c.id})"),
+                                  f"number(s) {', '.join(sorted(unbacked))} in name or purpose are not in its quote")
         for where, text in texts:
             foreign = phones_in(text) - own
             if foreign:
@@ -641,9 +698,17 @@ class _MunicipalityReader:
 # --------------------------------------------------------------------------------------------
 
 
-def load_sources(base: Path) -> dict[str, str]:
+def load_sources(base: Path, problems: _Problems | None = None) -> dict[str, str]:
     """Every source document under knowledge/sources, normalised for quote matching."""
-    return {p.name: normalise_source(p.read_text(encoding="utf-8")) for p in sorted((base / "sources").glob("*.txt"))}
+    sources = {}
+    for path in sorted((base / "sources").glob("*.txt")):
+        try:
+            sources[path.name] = normalise_source(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            if problems is None:
+                raise
+            problems.add(f"sources/{path.name}", f"not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8")
+    return sources
 
 
 def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
@@ -652,20 +717,22 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     problems = _Problems()
     if not base.is_dir():
         raise KnowledgeError([f"{base}: the knowledge folder does not exist"])
-    sources = load_sources(base)
+    sources = load_sources(base, problems)
     topics = _load_topics(base, problems)
     kinds = _load_kinds(base, problems)
     situations = _load_situations(base, problems)
     texts_root = _read_yaml(base / "texts.yml", problems)
     texts = _mapping(texts_root if texts_root is not None else {}, "texts.yml", problems)
     _check_texts(texts, problems)
+    hours_texts = texts.get("hours") if isinstance(texts.get("hours"), dict) else {}
+    weekday_names = tuple(str(d).lower() for d in hours_texts.get("weekdays") or ())
     others = _load_others(base, problems)
     municipalities: dict[str, Municipality] = {}
     files = sorted((base / "municipalities").glob("*.yml"))
     if not files:
         problems.add(str(base / "municipalities"), "no municipality files (*.yml)")
     for path in files:
-        municipality = _MunicipalityReader(path, topics, kinds, situations, sources, problems).read()
+        municipality = _MunicipalityReader(path, topics, kinds, situations, sources, problems, weekday_names).read()
         if municipality:
             municipalities[municipality.id] = municipality
     if problems.items:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,6 +11,7 @@ from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
 from traeningsguide.textnorm import fold, fold_variants
 
 MAX_PHRASE_WORDS = 4
+MAX_TEXT = 2000  # characters looked at; a longer message is cut (nothing a citizen writes needs more)
 FUZZY_MIN_LENGTH = 6  # shorter words are too easily confused ("Køge" vs "kage")
 FUZZY_CUTOFF = 0.85
 SUFFIXES = ("kommune", "kommunes", "komune", "kommun")
@@ -73,12 +75,17 @@ def _build_index(kb: KnowledgeBase) -> dict[str, _Entry]:
 
     for m in kb.municipalities.values():
         entry = _Entry("covered", m.short_name, m.id, False)
+        ambiguous = _Entry("covered", m.short_name, m.id, True)
         for phrase in (m.short_name, m.name, m.id, *m.aliases):
             add(phrase, entry, variants=True)
+        for phrase in m.ambiguous_aliases:  # also an everyday word ("koge" = to boil)
+            for form in (fold(phrase), fold(phrase) + " kommune"):
+                index[form] = ambiguous if form == fold(phrase) else entry
     for other in kb.others:
         entry = _Entry("not_covered", other.name, None, other.ambiguous)
         for phrase in (other.name, *other.aliases):
-            add(phrase, entry, variants=False)
+            # ASCII spellings ("Allerod") only for longer names: short ones collide with words
+            add(phrase, entry, variants=len(fold(phrase)) >= FUZZY_MIN_LENGTH)
     return index
 
 
@@ -95,7 +102,7 @@ def find_municipalities(text: str, kb: KnowledgeBase | None = None) -> list[Muni
     """Every municipality named in a text, in the order they appear, each once."""
     kb = kb or knowledge()
     index = _index(kb)
-    words = fold(text).split()
+    words = fold(text[:MAX_TEXT]).split()
     whole = " ".join(words)
     taken = [False] * len(words)
     found: list[tuple[int, MunicipalityMatch]] = []
@@ -151,34 +158,44 @@ def municipality(value: str, kb: KnowledgeBase | None = None) -> Municipality | 
     return None
 
 
-def find_service_kinds(text: str, kb: KnowledgeBase | None = None) -> list[str]:
-    """Service kinds a text points to, by their keywords; a longer keyword beats the words inside it.
-
-    "ikke været indlagt" is genoptræning without a hospital stay although it contains "indlagt".
-    """
-    kb = kb or knowledge()
-    folded = f" {fold(text)} "
+def match_keywords(text: str, keywords: Mapping[str, Iterable[str]]) -> list[str]:
+    """Ids whose keywords occur in a text, in order of appearance; a longer keyword beats the words
+    inside it ("ikke været indlagt" is not "indlagt")."""
+    folded = f" {fold(text[:MAX_TEXT])} "
     hits: list[tuple[int, int, str]] = []
-    for kind in kb.service_kinds.values():
-        for keyword in kind.keywords:
+    for item_id, words in keywords.items():
+        for keyword in words:
             needle = f" {fold(keyword)} "
             start = folded.find(needle)
             while start != -1:
-                hits.append((start, start + len(needle), kind.id))
+                hits.append((start, start + len(needle), item_id))
                 start = folded.find(needle, start + 1)
     hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
-    claimed: list[tuple[int, int]] = []
-    kinds: list[tuple[int, str]] = []
-    for start, end, kind_id in hits:
-        if any(start < c_end and c_start < end for c_start, c_end in claimed):
+    claimed = bytearray(len(folded))
+    found: list[tuple[int, str]] = []
+    for start, end, item_id in hits:
+        # the spaces around a keyword may be shared with a neighbour; its letters may not
+        if any(claimed[start + 1 : end - 1]):
             continue
-        claimed.append((start, end))
-        kinds.append((start, kind_id))
+        claimed[start + 1 : end - 1] = b"\x01" * (end - start - 2)
+        found.append((start, item_id))
     ordered: list[str] = []
-    for _, kind_id in sorted(kinds):
-        if kind_id not in ordered:
-            ordered.append(kind_id)
+    for _, item_id in sorted(found):
+        if item_id not in ordered:
+            ordered.append(item_id)
     return ordered
+
+
+def find_service_kinds(text: str, kb: KnowledgeBase | None = None) -> list[str]:
+    """Service kinds a text points to by their keywords ("genoptræningsplan" -> rehab_after_hospital)."""
+    kb = kb or knowledge()
+    return match_keywords(text, {k.id: k.keywords for k in kb.service_kinds.values()})
+
+
+def find_situations(text: str, kb: KnowledgeBase | None = None) -> list[str]:
+    """Situations a text describes ("min mor er faldet og har ikke været indlagt" -> not_hospitalised)."""
+    kb = kb or knowledge()
+    return match_keywords(text, {s.id: s.keywords for s in kb.situations.values()})
 
 
 def services_for(
@@ -186,12 +203,19 @@ def services_for(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(service ids of the municipality, kinds named that the municipality does not describe).
 
-    ``value`` may be a service id of the municipality, a service kind id, or free text.
+    ``value`` may be a service id (of this or another municipality), a service kind id, or free
+    text. Both empty: nothing in ``value`` names a service.
     """
     kb = kb or knowledge()
-    if value in municipality.services:
-        return (value,), ()
-    kinds = [value] if value in kb.service_kinds else find_service_kinds(value, kb)
+    key = value.strip().lower()
+    if key in municipality.services:
+        return (key,), ()
+    if key in kb.service_kinds:
+        kinds = [key]
+    else:
+        # another municipality's service id ("after_hospital" asked of Holbæk) means its kinds
+        other_ids = {sid: s.kinds for m in kb.municipalities.values() for sid, s in m.services.items()}
+        kinds = list(other_ids[key]) if key in other_ids else find_service_kinds(value, kb)
     service_ids: list[str] = []
     missing: list[str] = []
     for kind in kinds:

@@ -20,9 +20,10 @@ _FOLD_MAP = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 # Danish number words as they occur in the sources; used to check that a number in a fact's
-# text is backed by its quote ("seks hverdage" backs "6 hverdage").
+# text is backed by its quote ("seks hverdage" backs "6 hverdage"). Not "en"/"et": they are
+# mostly articles, and counting them as 1 would let any "1" pass.
 NUMBER_WORDS: dict[str, int] = {
-    "en": 1, "én": 1, "et": 1, "ét": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6,
+    "én": 1, "ét": 1, "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6,
     "syv": 7, "otte": 8, "ni": 9, "ti": 10, "elleve": 11, "tolv": 12, "fjorten": 14,
 }
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)?")
@@ -90,17 +91,26 @@ def numbers_in(text: str, *, words: bool = False) -> set[str]:
     return found
 
 
-_DAY_COUNT = re.compile(r"\b(\d+|[a-zæøåé]+)\s+(hverdage|kalenderdage|dage)\b", re.IGNORECASE)
+# Units that must not change between a quote and its text: "6 hverdage" is not "6 dage", and
+# "3 måneder" is not "3 uger". Spelling -> unit class.
+UNITS: dict[str, str] = {
+    "hverdage": "hverdage", "hverdag": "hverdage", "kalenderdage": "kalenderdage", "dage": "dage", "dag": "dage",
+    "uger": "uger", "uge": "uger", "ugers": "uger", "måneder": "måneder", "måned": "måneder", "mdr": "måneder",
+    "gange": "gange", "gang": "gange", "træningsgange": "gange", "kroner": "kroner", "kr": "kroner", "år": "år",
+    "timer": "timer", "minutter": "minutter", "min": "minutter", "sek": "sekunder", "sekunder": "sekunder",
+}
+_UNIT_COUNT = re.compile(r"\b(\d+|[a-zæøåé]+)\s+(" + "|".join(sorted(UNITS, key=len, reverse=True)) + r")\b",
+                         re.IGNORECASE)
 
 
-def day_counts(text: str) -> set[tuple[int, str]]:
-    """(number, unit) for every "N hverdage / kalenderdage / dage" in a text ("seks hverdage" -> (6, "hverdage"))."""
+def unit_counts(text: str) -> set[tuple[int, str]]:
+    """(number, unit class) for every "N <unit>" in a text ("seks hverdage" -> (6, "hverdage"))."""
     found = set()
-    for number, unit in _DAY_COUNT.findall(text):
+    for number, unit in _UNIT_COUNT.findall(text):
         number = number.lower()
         value = int(number) if number.isdigit() else NUMBER_WORDS.get(number)
         if value is not None:
-            found.add((value, unit.lower()))
+            found.add((value, UNITS[unit.lower()]))
     return found
 
 

@@ -1,0 +1,58 @@
+"""Rasa custom actions: a thin layer over the traeningsguide rules module.
+
+Reads the slots and the latest message, calls traeningsguide.dialogue.respond, sends its messages
+and stores the new state in slots. No Danish text and no business rules live here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from traeningsguide import dialogue
+
+logger = logging.getLogger(__name__)
+
+
+def latest_entities(tracker: Tracker) -> dict[str, list[str]]:
+    """Entity values of the latest message, grouped by entity name."""
+    grouped: dict[str, list[str]] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") and entity.get("value") is not None:
+            grouped.setdefault(str(entity["entity"]), []).append(str(entity["value"]))
+    return grouped
+
+
+def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn) -> list[EventType]:
+    for message in turn.messages:
+        buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+        dispatcher.utter_message(text=message.text, buttons=buttons or None)
+    return [SlotSet(name, value) for name, value in turn.state.as_slots().items()]
+
+
+class ActionAnswer(Action):
+    """Answers every question about training from the knowledge base."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        state = dialogue.State.from_slots(tracker.current_slot_values())
+        message = tracker.latest_message or {}
+        intent = (message.get("intent") or {}).get("name") or "nlu_fallback"
+        try:
+            turn = dialogue.respond(state, intent, latest_entities(tracker), message.get("text") or "")
+        except Exception:  # never silence: apologise and give the municipality's contact
+            # the user's text is not logged: it may hold personal data such as a CPR number
+            logger.exception("action_answer failed for intent %s", intent)
+            try:
+                turn = dialogue.error_turn(state)
+            except Exception:
+                logger.exception("action_answer could not build the error reply")
+                dispatcher.utter_message(response="utter_error")
+                return []
+        return send(dispatcher, turn)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make run / make shell: train if needed, start the action server and Rasa; Ctrl-C stops both.
+#   RASA_PORT (default 5005), ACTION_PORT (default 5055) override the ports.
+set -euo pipefail
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
+cd "$(dirname "$0")/.."
+
+MODE="${1:-server}"           # server | shell
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"
+RASA=.venv/bin/rasa
+MODEL=models/traeningsguide.tar.gz
+
+bash scripts/train.sh
+
+pids=()
+cleanup() {
+    trap - INT TERM EXIT
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup INT TERM EXIT
+
+echo "Starting the action server on port $ACTION_PORT"
+"$RASA" run actions --port "$ACTION_PORT" --actions actions &
+pids+=($!)
+
+if [ "$MODE" = "shell" ]; then
+    "$RASA" shell --model "$MODEL" --endpoints endpoints.yml --port "$RASA_PORT"
+else
+    echo "Starting Rasa on port $RASA_PORT: REST at http://localhost:${RASA_PORT}/webhooks/rest/webhook, socket.io at /socket.io"
+    "$RASA" run --model "$MODEL" --port "$RASA_PORT" --cors "*" \
+        --credentials credentials.yml --endpoints endpoints.yml &
+    pids+=($!)
+    wait -n "${pids[@]}"
+fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Train models/traeningsguide.tar.gz unless Rasa's fingerprint says nothing changed.
+set -euo pipefail
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
+cd "$(dirname "$0")/.."
+.venv/bin/python scripts/gen_nlu_from_knowledge.py --check
+start=$(date +%s)
+set +e
+.venv/bin/rasa train --fixed-model-name traeningsguide --out models 2>&1 \
+    | grep --line-buffered -v -e "^To enable the following instructions" -e "tensorflow/" -e "TF-TRT"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" -eq 0 ] || { echo "ERROR: rasa train failed (exit $status)" >&2; exit "$status"; }
+[ -f models/traeningsguide.tar.gz ] || { echo "ERROR: no model was written" >&2; exit 1; }
+echo "train: done in $(( $(date +%s) - start )) s (models/traeningsguide.tar.gz)"

@@ -1,0 +1,90 @@
+"""The Rasa custom action, with tracker fixtures and a CollectingDispatcher (no server needed)."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+
+import pytest
+
+rasa_sdk = pytest.importorskip("rasa_sdk")
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.events import SlotSet  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from actions.actions import ActionAnswer  # noqa: E402
+
+SLOTS = {"kommune": None, "service": None, "topic": None, "pending": None, "decide_kind": None, "situations": None}
+
+
+def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None, **slots: Any) -> Tracker:
+    return Tracker(
+        sender_id="test",
+        slots={**SLOTS, **slots},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99},
+                        "entities": entities or []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def run(t: Tracker) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswer().run(dispatcher, t, {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    return dispatcher.messages, slots
+
+
+def test_answer_with_municipality_entity() -> None:
+    messages, slots = run(tracker("hvad koster kørsel i holbæk", "ask_transport",
+                                  [{"entity": "kommune", "value": "holbaek"}]))
+    assert len(messages) == 1 and "50 kroner" in messages[0]["text"]
+    assert slots["kommune"] == "holbaek" and slots["topic"] == "transport" and slots["pending"] is False
+
+
+def test_asks_for_the_municipality_with_buttons() -> None:
+    messages, slots = run(tracker("hvad koster det", "ask_cost"))
+    assert slots["pending"] is True
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert '/inform_kommune{"kommune":"koege"}' in payloads and len(payloads) == 5
+
+
+def test_pending_question_answered_from_slots() -> None:
+    messages, _ = run(tracker("Køge", "inform_kommune", [{"entity": "kommune", "value": "koege"}],
+                              topic="cost", pending=True))
+    assert "gratis" in messages[0]["text"]
+
+
+def test_returns_slot_events_for_every_state_field() -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswer().run(dispatcher, tracker("pris i køge", "ask_cost"), {})
+    assert all(isinstance(e, dict) and e["event"] == "slot" for e in events)
+    assert {e["name"] for e in events} == set(SLOTS)
+    assert SlotSet("kommune", "koege") in events
+
+
+def test_an_error_inside_gives_a_polite_message_with_the_contact(caplog: pytest.LogCaptureFixture) -> None:
+    with mock.patch("traeningsguide.dialogue.respond", side_effect=RuntimeError("boom")):
+        messages, slots = run(tracker("min mor 010150-1234 hvad koster det", "ask_cost", kommune="hedensted"))
+    assert "Beklager" in messages[0]["text"]
+    assert "79 91 82 50" in messages[1]["text"]
+    assert slots["kommune"] == "hedensted"
+    assert "010150" not in caplog.text  # the user's text (personal data) is not logged
+
+
+def test_even_a_broken_knowledge_base_gives_a_reply() -> None:
+    with mock.patch("traeningsguide.dialogue.respond", side_effect=RuntimeError("boom")), \
+         mock.patch("traeningsguide.dialogue.error_turn", side_effect=RuntimeError("no knowledge")):
+        messages, _ = run(tracker("hvad koster det", "ask_cost"))
+    assert messages == [{"text": None, "buttons": [], "elements": [], "custom": {}, "template": "utter_error",
+                         "response": "utter_error", "image": None, "attachment": None}]
+
+
+def test_missing_intent_is_treated_as_fallback() -> None:
+    t = tracker("", "ask_cost")
+    t.latest_message = {"text": None, "intent": None, "entities": None}
+    messages, _ = run(t)
+    assert "Det forstod jeg ikke helt" in messages[0]["text"]

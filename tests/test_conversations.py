@@ -1,0 +1,210 @@
+"""Real conversations through the REST channel of a running Rasa server and action server.
+
+Uses the trained model (make train; `make test` trains first). Covers the ten behaviours of the
+assistant issue across the five municipalities, asserting on what the citizen actually reads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import PROJECT
+
+MODEL = PROJECT / "models" / "traeningsguide.tar.gz"
+RASA = PROJECT / ".venv" / "bin" / "rasa"
+_ids = itertools.count()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"{url} did not come up in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
+    logs = tmp_path_factory.mktemp("servers")
+    rasa_port, action_port = _free_port(), _free_port()
+    env = {**os.environ, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"}
+    processes = []
+    action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
+    with action_log.open("wb") as a_out, rasa_log.open("wb") as r_out:
+        processes.append(subprocess.Popen([str(RASA), "run", "actions", "--port", str(action_port), "--actions",
+                                           "actions"], cwd=PROJECT, env=env, stdout=a_out, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+        processes.append(subprocess.Popen([str(RASA), "run", "--model", str(MODEL), "--port", str(rasa_port),
+                                           "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
+                                          cwd=PROJECT, env=env, stdout=r_out, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+    try:
+        _wait(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
+        _wait(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
+        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+class Chat:
+    def __init__(self, url: str) -> None:
+        self.url, self.sender = url, f"test-{os.getpid()}-{next(_ids)}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def text(self, text: str) -> str:
+        replies = self.say(text)
+        assert replies, f"no reply to {text!r}"
+        return "\n".join(r.get("text") or "" for r in replies)
+
+
+@pytest.fixture()
+def chat(server: str) -> Chat:
+    return Chat(server)
+
+
+def _sourced(reply: str, municipality: str) -> None:
+    """Behaviour 10: a factual answer names its source and ends with the next step."""
+    assert f"Kilde: {municipality} Kommune" in reply
+    last = reply.strip().splitlines()[-1]
+    assert "Ring til" in last or "Kontakt" in last, last
+
+
+# 1. a question naming the municipality is answered at once, in all five
+@pytest.mark.parametrize("question,municipality,expected", [
+    ("hvad koster kørsel til træning i Holbæk?", "Holbæk", "50 kroner"),
+    ("hvor lang tid går der før jeg får svar fra roskilde kommune om træning", "Roskilde", "6 hverdage"),
+    ("hvad er telefonnummeret til genoptræning i hedensted", "Hedensted", "79 91 82 50"),
+    ("hvor mange gange kan jeg få genoptræning i rodovre", "Rødovre", "32 gange"),
+    ("hvad skal jeg have med til træning i koege", "Køge", "håndklæde"),
+])
+def test_1_question_with_municipality(chat: Chat, question: str, municipality: str, expected: str) -> None:
+    reply = chat.text(question)
+    assert expected in reply
+    _sourced(reply, municipality)
+
+
+# 2. without a municipality: ask, then answer the pending question
+def test_2_pending_question(chat: Chat) -> None:
+    replies = chat.say("hvad koster genoptræning?")
+    assert "Hvilken kommune gælder det?" in replies[0]["text"]
+    assert [b["title"] for b in replies[0]["buttons"]] == ["Hedensted", "Holbæk", "Køge", "Roskilde", "Rødovre"]
+    reply = chat.text("Hedensted")
+    assert "gratis" in reply
+    _sourced(reply, "Hedensted")
+
+
+def test_2_pending_question_answered_by_button_payload(chat: Chat) -> None:
+    chat.say("hvordan søger man om vedligeholdelsestræning")
+    reply = chat.text('/inform_kommune{"kommune":"hedensted"}')
+    assert "79 91 82 50" in reply
+
+
+# 3. the municipality is remembered for a follow-up on another topic
+def test_3_follow_up_needs_no_municipality(chat: Chat) -> None:
+    chat.text("hvad koster genoptræning i Køge")
+    reply = chat.text("hvordan melder jeg afbud?")
+    assert "56 56 56 49" in reply
+    _sourced(reply, "Køge")
+
+
+# 4. "og i Rødovre?" / "hvad med Køge" repeats the topic for the new municipality
+def test_4_same_topic_other_municipality(chat: Chat) -> None:
+    chat.text("hvor mange gange om ugen træner man i hedensted")
+    reply = chat.text("og i Rødovre?")
+    assert "Rødovre" in reply and "32 gange" in reply
+    reply = chat.text("hvad med Køge")
+    assert "3 måneder" in reply
+    _sourced(reply, "Køge")
+
+
+# 5. another municipality: honest, nothing invented
+def test_5_other_municipality(chat: Chat) -> None:
+    reply = chat.text("hvad koster genoptræning i Aarhus?")
+    assert "Aarhus Kommune er ikke med" in reply and "Kontakt Aarhus Kommune" in reply
+    assert "Kilde" not in reply and "gratis" not in reply
+
+
+# 6. off-topic and nonsense
+def test_6_off_topic(chat: Chat) -> None:
+    replies = chat.say("hvordan fornyer jeg mit pas?")
+    assert "kan jeg desværre ikke hjælpe med" in replies[0]["text"]
+    assert replies[0]["buttons"]
+
+
+def test_6_nonsense_offers_topics_and_the_phone(chat: Chat) -> None:
+    chat.text("hvad koster træning i hedensted")
+    replies = chat.say("xqzv blorp fnak")
+    assert "Det forstod jeg ikke helt" in replies[0]["text"] and replies[0]["buttons"]
+    assert "79 91 82 50" in replies[1]["text"]
+
+
+# 7. where the service decides, the deciding question; "ja" narrows it
+def test_7_deciding_question(chat: Chat) -> None:
+    reply = chat.text("kan jeg få kørsel til træning i køge?")
+    assert "Har du fået en genoptræningsplan fra sygehuset?" in reply
+    assert "Genoptræning efter sygehusophold" in reply and "Visiteret træning" in reply
+    reply = chat.text("ja")
+    assert "bevilget kørsel" in reply and "gældende takst" not in reply
+
+
+# 8. small talk and "are you a robot"
+def test_8_small_talk(chat: Chat) -> None:
+    assert "digital assistent" in chat.text("hej")
+    assert "ikke et menneske" in chat.text("er du et menneske?")
+    assert "Selv tak" in chat.text("tusind tak")
+    assert "Farvel" in chat.text("farvel")
+
+
+# 9. a CPR number: still answered, never repeated
+def test_9_cpr_number_is_not_repeated(chat: Chat) -> None:
+    reply = chat.text("min mor 120345-1234 bor i koege, hvad koster genoptræning for hende?")
+    assert "gratis" in reply
+    assert "120345" not in reply and "1234" not in reply.replace(" ", "")
+
+
+# 10. a situation is checked against the rules, with source and next step
+def test_10_situation(chat: Chat) -> None:
+    reply = chat.text("min far er lige blevet udskrevet fra sygehuset med en genoptræningsplan, han bor i Roskilde")
+    assert "Genoptræning efter sundhedsloven" in reply
+    _sourced(reply, "Roskilde")
+
+
+def test_bad_input_gets_a_reply(chat: Chat) -> None:
+    for text in ("", "   ", "😀😀😀", "<script>alert(1)</script>", "x" * 5000):
+        chat.say(text)  # no server error (urllib raises on 5xx)
