@@ -14,11 +14,16 @@ from traeningsguide.knowledge import KnowledgeError, load_knowledge
 from .conftest import PROJECT
 
 
-def _break(kb_copy: Path, name: str, old: str, new: str) -> None:
-    path = kb_copy / "municipalities" / f"{name}.yml"
+def _edit(kb_copy: Path, name: str, old: str, new: str) -> None:
+    """Replace the first ``old`` in a knowledge file (``name`` relative to knowledge/)."""
+    path = kb_copy / name
     text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture text {old!r} not in {name}.yml"
+    assert old in text, f"{old!r} not in {name}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _break(kb_copy: Path, municipality: str, old: str, new: str) -> None:
+    _edit(kb_copy, f"municipalities/{municipality}.yml", old, new)
 
 
 def _problems(kb_copy: Path) -> str:
@@ -87,18 +92,12 @@ def test_not_stated_contradicting_a_fact(kb_copy: Path) -> None:
 
 
 def test_hours_not_in_their_quote(kb_copy: Path) -> None:
-    path = kb_copy / "municipalities" / "hedensted.yml"
-    text = path.read_text(encoding="utf-8")
-    assert '"08:00-12:00"' in text
-    path.write_text(text.replace('"08:00-12:00"', '"09:00-12:00"', 1), encoding="utf-8")
+    _break(kb_copy, "hedensted", '"08:00-12:00"', '"09:00-12:00"')
     assert "09.00 is not in the hours quote" in _problems(kb_copy)
 
 
 def test_a_broken_frame_text(kb_copy: Path) -> None:
-    path = kb_copy / "texts.yml"
-    text = path.read_text(encoding="utf-8")
-    assert 'source: "Kilde: {title}"' in text
-    path.write_text(text.replace('source: "Kilde: {title}"', 'source: "Kilde: {titel}"'), encoding="utf-8")
+    _edit(kb_copy, "texts.yml", 'source: "Kilde: {title}"', 'source: "Kilde: {titel}"')
     assert "texts.yml: answer.source: unknown placeholder(s) {titel}; allowed: {title}" in _problems(kb_copy)
 
 
@@ -160,13 +159,6 @@ def test_the_command_line_shows_the_error_without_a_traceback(kb_copy: Path) -> 
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert "koege.yml" in result.stdout and "not found in koege.txt" in result.stdout
-
-
-def _edit(kb_copy: Path, name: str, old: str, new: str) -> None:
-    path = kb_copy / name
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def test_opening_hours_moved_to_another_weekday(kb_copy: Path) -> None:
