@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install lint check validate train test test-rasa run shell lock
+.PHONY: help install browser lint check validate train test test-rasa run shell lock
 
 help:
 	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
@@ -18,6 +18,9 @@ help:
 
 install:
 	@bash scripts/install.sh
+
+browser: install
+	@bash scripts/install_browser.sh
 
 lint: install
 	$(VENV)/bin/ruff check traeningsguide actions tests scripts
@@ -35,7 +38,7 @@ train: install
 test-rasa: train
 	@bash scripts/test_rasa.sh
 
-test: install lint check validate train
+test: install browser lint check validate train
 	$(PY) -m pytest
 	@bash scripts/test_rasa.sh
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make run / make shell: train if needed, start the action server and Rasa; Ctrl-C stops both.
-#   RASA_PORT (default 5005), ACTION_PORT (default 5055) override the ports.
+#   RASA_PORT (default 5005), ACTION_PORT (default 5055), WEB_PORT (default 8000) override the ports;
+#   TRACKER_DB (default build/tracker.db) is the SQLite file that keeps the conversations.
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
 cd "$(dirname "$0")/.."
@@ -8,7 +9,10 @@ cd "$(dirname "$0")/.."
 MODE="${1:-server}"           # server | shell
 RASA_PORT="${RASA_PORT:-5005}"
 ACTION_PORT="${ACTION_PORT:-5055}"
+WEB_PORT="${WEB_PORT:-8000}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"
+export TRACKER_DB="${TRACKER_DB:-build/tracker.db}"
+mkdir -p "$(dirname "$TRACKER_DB")"
 RASA=.venv/bin/rasa
 MODEL=models/traeningsguide.tar.gz
 
@@ -29,6 +33,13 @@ trap cleanup INT TERM EXIT
 echo "Starting the action server on port $ACTION_PORT"
 "$RASA" run actions --port "$ACTION_PORT" --actions actions &
 pids+=($!)
+
+if [ "$MODE" != "shell" ]; then
+    .venv/bin/python scripts/build_web.py build/web --server "http://localhost:${RASA_PORT}" >/dev/null
+    .venv/bin/python scripts/serve_web.py build/web --port "$WEB_PORT" &
+    pids+=($!)
+    echo "Demo pages and the call-center lookup page: http://localhost:${WEB_PORT}/"
+fi
 
 if [ "$MODE" = "shell" ]; then
     "$RASA" shell --model "$MODEL" --endpoints endpoints.yml --port "$RASA_PORT"

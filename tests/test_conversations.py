@@ -9,72 +9,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import PROJECT
-
-MODEL = PROJECT / "models" / "traeningsguide.tar.gz"
-RASA = PROJECT / ".venv" / "bin" / "rasa"
 _ids = itertools.count()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"{url} did not come up in {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not MODEL.exists():
-        pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
-    logs = tmp_path_factory.mktemp("servers")
-    rasa_port, action_port = _free_port(), _free_port()
-    env = {**os.environ, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook"}
-    processes = []
-    action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
-    with action_log.open("wb") as a_out, rasa_log.open("wb") as r_out:
-        processes.append(subprocess.Popen([str(RASA), "run", "actions", "--port", str(action_port), "--actions",
-                                           "actions"], cwd=PROJECT, env=env, stdout=a_out, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
-        processes.append(subprocess.Popen([str(RASA), "run", "--model", str(MODEL), "--port", str(rasa_port),
-                                           "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                                          cwd=PROJECT, env=env, stdout=r_out, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
-    try:
-        _wait(f"http://127.0.0.1:{action_port}/health", processes[0], action_log)
-        _wait(f"http://127.0.0.1:{rasa_port}/", processes[1], rasa_log)
-        yield f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
-    finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
 
 
 class Chat:

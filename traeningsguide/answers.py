@@ -287,14 +287,17 @@ def contacts_for(municipality: Municipality, service_ids: tuple[str, ...]) -> tu
 
 
 def contact_line(municipality: Municipality, contact: Contact, kb: KnowledgeBase,
-                 at: datetime | None = None) -> str:
-    """One contact in Danish: name, purpose, phone or 'not stated', hours and whether open now."""
+                 at: datetime | None = None, live_status: bool = True) -> str:
+    """One contact in Danish: name, purpose, phone or 'not stated', hours and (with ``live_status``)
+    whether it is open now; a static page leaves the status out and computes it in the browser."""
     c = kb.texts["contact"]
     bits = [c["line"].format(name=contact.name, purpose=contact.purpose.rstrip("."))]
     bits.append(c["phone"].format(phone=format_phone(contact.phone)) if contact.phone else c["no_phone"])
     hours_text = hours_mod.describe(contact.hours, kb.texts)
-    if hours_text:
+    if hours_text and live_status:
         bits.append(f"{kb.texts['cli']['hours']}: {hours_text} ({hours_mod.status(contact.hours, kb.texts, at)})")
+    elif hours_text:
+        bits.append(f"{kb.texts['cli']['hours']}: {hours_text}")
     elif contact.phone:
         bits.append(c["hours_not_stated"])
     if contact.address:
@@ -303,14 +306,14 @@ def contact_line(municipality: Municipality, contact: Contact, kb: KnowledgeBase
 
 
 def contact_answer(kommune: str, service: str | None = None, at: datetime | None = None,
-                   kb: KnowledgeBase | None = None) -> Answer:
+                   kb: KnowledgeBase | None = None, live_status: bool = True) -> Answer:
     """Whom to contact (phone, hours, address) for a municipality and optionally a service."""
     kb = kb or knowledge()
     municipality = resolve_municipality(kommune, kb)
     service_ids, _ = _selected_services(municipality, service, kb)
     service_ids = service_ids or tuple(municipality.services)  # a kind it lacks: all its contacts
     contacts = contacts_for(municipality, service_ids)
-    text = "\n".join(f"• {contact_line(municipality, c, kb, at)}" for c in contacts)
+    text = "\n".join(f"• {contact_line(municipality, c, kb, at, live_status)}" for c in contacts)
     source = kb.texts["answer"]["source"].format(title=municipality.source_title)
     first = contacts[0]
     return Answer(municipality.id, municipality.name, "contact", service_ids, (), None, text, source,

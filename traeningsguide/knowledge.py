@@ -59,6 +59,21 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
         "address", "situation", "result", "result_applies", "result_excluded", "result_note", "facts",
         "not_stated", "services", "coverage", "knowledge_ok", "knowledge_uncovered", "uncovered",
         "topics_title", "no_situation", "input_error")},
+    "web": {
+        **{key: frozenset() for key in (
+            "lookup_title", "lookup_heading", "lookup_intro", "skip_to_table", "skip_to_main", "filter_label",
+            "filter_hint", "compare_heading", "compare_label", "compare_choose", "matrix_heading", "caption",
+            "table_region", "topic_column", "not_stated", "quotes", "next_step", "hours_title", "closed_now",
+            "demo_title_none", "demo_heading_none", "back_to_index", "index_title", "index_heading", "index_intro",
+            "index_demos", "index_demo_none", "index_lookup_heading", "index_lookup_link")},
+        "filter_count": frozenset({"count", "total"}), "compare_topic": frozenset({"topic"}),
+        "open_now": frozenset({"until"}), "demo_title": frozenset({"name"}), "demo_heading": frozenset({"name"}),
+        "demo_intro": frozenset({"name", "launcher"}), "demo_intro_none": frozenset({"launcher"}),
+        "index_demo_link": frozenset({"name"}),
+        **{f"widget_{key}": frozenset() for key in (
+            "launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply", "contact_prefix",
+            "contact_general", "you", "bot", "intro")},
+    },
 }
 
 

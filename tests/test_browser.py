@@ -1,0 +1,201 @@
+"""The web widget and the call-center lookup page in a real browser (Debian's headless Chromium,
+driven by Playwright for Python; no browser download). Screenshots go to test-artifacts/.
+
+The tests run in file order: the last one stops this module's Rasa server to show the fallback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright import sync_api as playwright_api
+
+from traeningsguide import web
+from traeningsguide.knowledge import knowledge
+
+from .conftest import PROJECT, Assistant, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = PROJECT / "build" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    running = Assistant(tmp_path_factory.mktemp("browser-assistant"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The generated pages, served by the standard library as `make run` does."""
+    out = tmp_path_factory.mktemp("web")
+    web.build(knowledge(), out, assistant.url)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (make test does)")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, site: str) -> Iterator[Any]:
+    context = browser.new_context(locale="da-DK", viewport={"width": 1024, "height": 800})
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    yield p
+    context.close()
+
+
+def _bot_texts(page: Any) -> list[str]:
+    return page.locator("#tg-log .tg-bot").all_inner_texts()
+
+
+def _wait_for_bot(page: Any, count: int) -> str:
+    """All bot messages after the first ``count`` (Rasa's REST channel sends a reply's paragraphs
+    as separate messages), once the reply has arrived."""
+    page.wait_for_function(f"document.querySelectorAll('#tg-log .tg-bot').length > {count}")
+    page.wait_for_selector("#tg-typing", state="hidden")
+    return "\n".join(_bot_texts(page)[count:])
+
+
+def _axe(page: Any, context: str) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(f"async () => await axe.run({json.dumps(context)})")
+    serious = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    print(f"axe on {page.url} ({context}): {len(result['violations'])} violations, "
+          f"{len(serious)} serious/critical, {len(result['passes'])} rules passed")
+    for v in result["violations"]:
+        print(f"  {v['impact']}: {v['id']} ({len(v['nodes'])} nodes)")
+    return serious
+
+
+def test_koege_page_by_keyboard_answers_without_asking_the_municipality(page: Any, site: str) -> None:
+    page.goto(f"{site}/demo/koege.html")
+    for _ in range(15):  # Tab to the launcher
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "tg-launcher":
+            break
+    assert page.evaluate("document.activeElement.id") == "tg-launcher"
+    page.keyboard.press("Enter")
+    assert page.get_attribute("#tg-launcher", "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.id") == "tg-input"
+    greeting = _wait_for_bot(page, 0)  # the page's municipality was sent on opening
+    assert "Køge" in greeting
+    page.keyboard.type("hvad koster kørsel?")
+    page.keyboard.press("Enter")
+    reply = _wait_for_bot(page, 1)
+    assert "Kilde: Køge Kommunes side om genoptræning" in reply
+    assert "Hvilken kommune" not in " ".join(_bot_texts(page))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-koege.png"))
+
+
+def test_quick_reply_button(page: Any) -> None:
+    before = len(_bot_texts(page))
+    button = page.locator("#tg-log .tg-quick", has_text="Pris").first
+    button.click()
+    reply = _wait_for_bot(page, before)
+    assert "gratis" in reply and "Kilde: Køge" in reply
+    assert page.locator("#tg-log .tg-user .tg-text").last.inner_text().strip() == "Pris"
+
+
+def test_reload_shows_the_history(page: Any) -> None:
+    before = page.locator("#tg-log .tg-msg").count()
+    assert before >= 5
+    page.reload()
+    if page.get_attribute("#tg-launcher", "aria-expanded") != "true":
+        page.click("#tg-launcher")
+    page.wait_for_function(f"document.querySelectorAll('#tg-log .tg-msg').length >= {before}")
+    assert "hvad koster kørsel?" in page.locator("#tg-log .tg-user .tg-text").all_inner_texts()
+
+
+def test_html_in_a_message_is_shown_as_text(page: Any) -> None:
+    payload = '<img src=x onerror="window.__xss=1">'
+    before = len(_bot_texts(page))
+    page.fill("#tg-input", payload)
+    page.keyboard.press("Enter")
+    _wait_for_bot(page, before)
+    assert page.locator("#tg-log .tg-user .tg-text").last.inner_text().strip() == payload
+    assert page.locator("#tg-log img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_escape_closes_and_returns_focus(page: Any) -> None:
+    page.focus("#tg-input")
+    page.keyboard.press("Escape")
+    assert page.get_attribute("#tg-launcher", "aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.id") == "tg-launcher"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "tg-input"
+
+
+def test_widget_has_no_serious_accessibility_violations(page: Any) -> None:
+    assert _axe(page, "#tg-root") == []
+
+
+def test_narrow_screen(browser: Any, site: str) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640}, locale="da-DK")
+    p = context.new_page()
+    p.goto(f"{site}/demo/holbaek.html")
+    p.click("#tg-launcher")
+    box = p.locator("#tg-panel").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert p.evaluate("document.documentElement.scrollWidth") <= 320
+    context.close()
+
+
+def test_lookup_page(browser: Any, site: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    p = context.new_page()
+    p.goto(f"{site}/lookup.html")
+    assert p.locator("html").get_attribute("lang") == "da"
+    text = p.inner_text("body")
+    for phone in ("79 91 82 50", "36 37 70 00", "56 67 26 26"):
+        assert phone in text
+    assert "50 kroner" in text
+    p.fill("#filter", "kørsel")
+    visible = p.locator("tbody tr:visible").count()
+    assert 0 < visible < len(knowledge().topics)
+    p.fill("#filter", "")
+    ARTIFACTS.mkdir(exist_ok=True)
+    p.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=False)
+    assert _axe(p, "body") == []
+    context.close()
+
+
+def test_server_down_shows_the_contact(page: Any, site: str, assistant: Assistant) -> None:
+    """Last: stops this module's Rasa server, then the widget must still answer in Danish."""
+    assistant.stop()
+    if page.get_attribute("#tg-launcher", "aria-expanded") != "true":
+        page.click("#tg-launcher")
+    before = len(_bot_texts(page))
+    page.fill("#tg-input", "hvad koster det?")
+    page.keyboard.press("Enter")
+    reply = _wait_for_bot(page, before)
+    assert "56 67 26 26" in reply  # Køge's main contact, from the knowledge base

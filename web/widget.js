@@ -1,0 +1,274 @@
+/* Træningsguide chat widget: embeddable, accessible, no dependencies.
+ * <script src="/widget.js" data-kommune="koege" data-server="http://localhost:5005"></script>
+ * Loads widget.css and widget-config.json from the same folder as this file. */
+(function () {
+  "use strict";
+
+  // Last-resort defaults, used only if widget-config.json cannot be loaded.
+  const FALLBACK_TEXTS = {
+    launcher: "Chat", title: "Træningsguiden", close: "Luk", input_label: "Dit spørgsmål",
+    send: "Send", typing: "Skriver …", error: "Der opstod en fejl.", no_reply: "Intet svar.",
+    contact_prefix: "Kontakt:", contact_general: "Kontakt din kommune.",
+    you: "Dig", bot: "Træningsguiden", intro: "Hej! Skriv dit spørgsmål."
+  };
+  const KOMMUNER = ["koege", "holbaek", "hedensted", "roedovre", "roskilde"];
+  const TIMEOUT_MS = 15000;
+  const MAX_HISTORY = 100;
+  const URL_RE = /(https?:\/\/[^\s]+|www\.[^\s]+)/;
+
+  const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || document.getElementById("tg-root")) return; // not found, or already embedded
+
+  const base = new URL(".", script.src || location.href).href;
+  const server = (script.getAttribute("data-server") || "http://localhost:5005").replace(/\/+$/, "");
+  let kommune = (script.getAttribute("data-kommune") || "").trim().toLowerCase();
+  if (kommune && KOMMUNER.indexOf(kommune) < 0) {
+    console.warn("Træningsguide: unknown data-kommune", kommune);
+    kommune = "";
+  }
+
+  let T = FALLBACK_TEXTS; // UI texts (from config)
+  let contacts = {};      // kommune id -> contact sentence (from config)
+
+  // ---- localStorage helpers (storage may be unavailable, e.g. private mode) ----
+  function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
+
+  function uuid() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    const b = new Uint8Array(16); // fallback: RFC 4122 v4 from random bytes
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
+    else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    const h = Array.prototype.map.call(b, (x) => (x + 256).toString(16).slice(1)).join("");
+    return [h.slice(0, 8), h.slice(8, 12), h.slice(12, 16), h.slice(16, 20), h.slice(20)].join("-");
+  }
+
+  const SENDER_KEY = "traeningsguide:sender";
+  const HISTORY_KEY = "traeningsguide:history:" + (kommune || "none");
+  let sender = load(SENDER_KEY);
+  if (!sender) { sender = uuid(); store(SENDER_KEY, sender); }
+
+  function cleanButtons(buttons) {
+    if (!Array.isArray(buttons)) return [];
+    return buttons.filter((b) => b && (b.title || b.payload))
+      .map((b) => ({ title: String(b.title || b.payload), payload: String(b.payload || b.title) }));
+  }
+
+  let history = [];
+  try {
+    const saved = JSON.parse(load(HISTORY_KEY) || "[]");
+    if (Array.isArray(saved)) {
+      history = saved.filter((m) => m && (m.from === "user" || m.from === "bot") && typeof m.text === "string")
+        .map((m) => ({ from: m.from, text: m.text, buttons: cleanButtons(m.buttons) }))
+        .slice(-MAX_HISTORY);
+    }
+  } catch (e) { history = []; }
+
+  // ---- DOM helpers ----
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach((k) => {
+      if (k === "text") node.textContent = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach((c) => node.appendChild(c));
+    return node;
+  }
+
+  // Only http(s) URLs become links; "www." gets "https://" in front.
+  function safeHref(s) {
+    try {
+      const u = new URL(/^www\./i.test(s) ? "https://" + s : s);
+      return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+    } catch (e) { return null; }
+  }
+
+  // Append text with clickable URLs; never uses innerHTML.
+  function appendRich(parent, text) {
+    text.split(URL_RE).forEach((part, i) => {
+      if (!part) return;
+      if (i % 2 === 0) { parent.appendChild(document.createTextNode(part)); return; }
+      const m = part.match(/^(.*?)([.,;:!?)\]]*)$/); // trailing punctuation stays text
+      const href = safeHref(m[1]);
+      if (href) {
+        parent.appendChild(el("a", { href: href, rel: "noopener noreferrer", target: "_blank", text: m[1] }));
+      } else if (m[1]) {
+        parent.appendChild(document.createTextNode(m[1]));
+      }
+      if (m[2]) parent.appendChild(document.createTextNode(m[2]));
+    });
+  }
+
+  // ---- UI (built after config + CSS are loaded) ----
+  let launcher, panel, log, input, sendBtn, typing;
+  let pending = 0;
+  let started = false;
+  let queue = Promise.resolve(); // requests are sent one at a time, in order
+
+  function renderMessage(m) {
+    const isUser = m.from === "user";
+    const node = el("div", { class: "tg-msg " + (isUser ? "tg-user" : "tg-bot") }, [
+      el("span", { class: "tg-sr", text: (isUser ? T.you : T.bot) + ": " })
+    ]);
+    const body = el("span", { class: "tg-text" });
+    appendRich(body, m.text || "");
+    node.appendChild(body);
+    if (m.buttons && m.buttons.length) {
+      const list = el("div", { class: "tg-quick-list" });
+      m.buttons.forEach((b) => {
+        const btn = el("button", { type: "button", class: "tg-quick", text: b.title });
+        btn.addEventListener("click", () => sendUser(b.title, b.payload));
+        list.appendChild(btn);
+      });
+      node.appendChild(list);
+    }
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  // Show a message; persist it unless persist === false.
+  function add(m, persist) {
+    renderMessage(m);
+    if (persist === false) return;
+    history.push({ from: m.from, text: m.text, buttons: m.buttons || [] });
+    history = history.slice(-MAX_HISTORY);
+    store(HISTORY_KEY, JSON.stringify(history));
+  }
+
+  function contactLine() {
+    return kommune && contacts[kommune] ? T.contact_prefix + " " + contacts[kommune] : T.contact_general;
+  }
+
+  function setBusy(delta) {
+    pending += delta;
+    const busy = pending > 0;
+    typing.hidden = !busy;
+    typing.setAttribute("aria-hidden", busy ? "false" : "true");
+    sendBtn.disabled = busy;
+    if (busy) log.scrollTop = log.scrollHeight;
+  }
+
+  // POST one message to Rasa's REST channel and render the replies (or an error + contact).
+  async function request(payload, silent) {
+    setBusy(1);
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+    let failure = null;
+    try {
+      const res = await fetch(server + "/webhooks/rest/webhook", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender: sender, message: payload }),
+        signal: ctrl.signal
+      });
+      if (!res.ok) throw new Error("HTTP " + res.status);
+      const data = await res.json();
+      const replies = (Array.isArray(data) ? data : []).filter((r) => r &&
+        ((typeof r.text === "string" && r.text.trim()) || (Array.isArray(r.buttons) && r.buttons.length)));
+      if (!replies.length) failure = T.no_reply;
+      replies.forEach((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "", buttons: cleanButtons(r.buttons) }));
+    } catch (e) {
+      failure = T.error;
+    } finally {
+      clearTimeout(timer);
+    }
+    // A failed silent start is not persisted, so a reload retries it.
+    if (failure) add({ from: "bot", text: failure + "\n" + contactLine(), buttons: [] }, !silent);
+    setBusy(-1);
+  }
+
+  function send(payload, silent) {
+    queue = queue.then(() => request(payload, silent));
+    return queue;
+  }
+
+  function sendUser(title, payload) {
+    add({ from: "user", text: title, buttons: [] });
+    send(payload);
+  }
+
+  // First opening with empty history: tell the bot the municipality, or show the intro.
+  function startConversation() {
+    if (started) return;
+    started = true;
+    if (history.length) return;
+    if (kommune) send("/inform_kommune" + JSON.stringify({ kommune: kommune }), true);
+    else add({ from: "bot", text: T.intro, buttons: [] });
+  }
+
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    if (open) {
+      log.scrollTop = log.scrollHeight;
+      input.focus();
+      startConversation();
+    } else {
+      launcher.focus();
+    }
+  }
+
+  function build() {
+    launcher = el("button", {
+      type: "button", id: "tg-launcher", "aria-expanded": "false", "aria-controls": "tg-panel", text: T.launcher
+    });
+    const close = el("button", { type: "button", id: "tg-close", "aria-label": T.close }, [
+      el("span", { "aria-hidden": "true", text: "×" })
+    ]);
+    log = el("div", { id: "tg-log", role: "log", "aria-live": "polite", "aria-labelledby": "tg-title", tabindex: "0" });
+    typing = el("div", { id: "tg-typing", role: "status", "aria-hidden": "true", text: T.typing });
+    typing.hidden = true;
+    input = el("input", { id: "tg-input", type: "text", autocomplete: "off", maxlength: "500" });
+    sendBtn = el("button", { type: "submit", id: "tg-send", text: T.send });
+    const form = el("form", { id: "tg-form" }, [
+      el("label", { for: "tg-input", id: "tg-label", text: T.input_label }),
+      el("div", { class: "tg-row" }, [input, sendBtn])
+    ]);
+    panel = el("div", {
+      id: "tg-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "tg-title", lang: "da"
+    }, [
+      el("div", { class: "tg-header" }, [el("h2", { id: "tg-title", text: T.title }), close]),
+      log, typing, form
+    ]);
+    panel.hidden = true;
+    const root = el("div", { id: "tg-root", lang: "da" }, [launcher, panel]);
+
+    launcher.addEventListener("click", () => setOpen(panel.hidden));
+    close.addEventListener("click", () => setOpen(false));
+    root.addEventListener("keydown", (e) => {
+      if ((e.key === "Escape" || e.key === "Esc") && !panel.hidden) { e.preventDefault(); setOpen(false); }
+    });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = input.value.trim();
+      if (!text || pending) return;
+      input.value = "";
+      input.focus(); // keep focus when the send button becomes disabled
+      sendUser(text, text);
+    });
+
+    document.body.appendChild(root);
+    history.forEach((m) => renderMessage(m)); // re-render the saved conversation
+  }
+
+  // ---- Bootstrap: load CSS and config in parallel, then build the widget ----
+  const cssLoaded = new Promise((resolve) => {
+    const link = el("link", { rel: "stylesheet", href: new URL("widget.css", base).href });
+    link.onload = link.onerror = resolve;
+    document.head.appendChild(link);
+  });
+  const configLoaded = fetch(new URL("widget-config.json", base).href, { cache: "no-cache" })
+    .then((r) => { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+    .then((cfg) => {
+      if (cfg && typeof cfg.texts === "object") T = Object.assign({}, FALLBACK_TEXTS, cfg.texts);
+      if (cfg && typeof cfg.contacts === "object" && cfg.contacts) contacts = cfg.contacts;
+    })
+    .catch((e) => console.warn("Træningsguide: widget-config.json not loaded, using defaults", e));
+
+  Promise.all([cssLoaded, configLoaded]).then(() => {
+    if (document.body) build();
+    else document.addEventListener("DOMContentLoaded", build);
+  });
+})();
