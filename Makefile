@@ -23,7 +23,7 @@ browser: install
 	@bash scripts/install_browser.sh
 
 lint: install
-	$(VENV)/bin/ruff check traeningsguide actions tests scripts
+	$(VENV)/bin/ruff check traeningsguide actions channels tests scripts
 
 check: install
 	$(PY) -m traeningsguide check

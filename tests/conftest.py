@@ -94,10 +94,16 @@ class Assistant:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The REST webhook URL of a running assistant shared by the conversation tests."""
+def shared_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    """A running assistant shared by the conversation tests."""
     assistant = Assistant(tmp_path_factory.mktemp("assistant"))
     try:
-        yield f"{assistant.url}/webhooks/rest/webhook"
+        yield assistant
     finally:
         assistant.stop()
+
+
+@pytest.fixture(scope="session")
+def server(shared_assistant: Assistant) -> str:
+    """Its REST webhook URL."""
+    return f"{shared_assistant.url}/webhooks/rest/webhook"

@@ -138,6 +138,21 @@ def test_9_cpr_number_is_not_repeated(chat: Chat) -> None:
     assert "120345" not in reply and "1234" not in reply.replace(" ", "")
 
 
+def test_9_cpr_number_is_not_stored(chat: Chat, shared_assistant: Any) -> None:
+    """The REST channel masks it before Rasa parses, stores or logs the message."""
+    import sqlite3
+
+    reply = chat.text("jeg ringer for min far, cpr 230745-2213, hvad koster kørsel til træning i holbæk")
+    assert "50 kroner" in reply
+    with sqlite3.connect(shared_assistant.tracker_db) as db:
+        rows = [r[0] for r in db.execute("SELECT data FROM events")]
+    assert any("######-####" in row for row in rows)  # the message is stored, masked
+    for needle in ("230745", "230745-2213", "2307452213"):
+        assert not any(needle in row for row in rows)
+    for log in shared_assistant.tracker_db.parent.glob("*.log"):
+        assert "230745" not in log.read_text(errors="replace")
+
+
 # 10. a situation is checked against the rules, with source and next step
 def test_10_situation(chat: Chat) -> None:
     reply = chat.text("min far er lige blevet udskrevet fra sygehuset med en genoptræningsplan, han bor i Roskilde")
