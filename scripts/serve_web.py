@@ -6,17 +6,12 @@
 from __future__ import annotations
 
 import argparse
-import functools
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import sys
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-class Handler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript; charset=utf-8",
-                      ".html": "text/html; charset=utf-8", ".json": "application/json; charset=utf-8",
-                      ".css": "text/css; charset=utf-8"}
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
-        pass  # quiet: request lines would go to the terminal of make run
+from traeningsguide.web import make_server  # noqa: E402
 
 
 def main() -> None:
@@ -25,8 +20,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    handler = functools.partial(Handler, directory=args.directory)
-    with ThreadingHTTPServer((args.host, args.port), handler) as server:
+    with make_server(args.directory, args.host, args.port) as server:
         server.serve_forever()
 
 

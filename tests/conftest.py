@@ -82,6 +82,12 @@ class Assistant:
         _wait(f"http://127.0.0.1:{action_port}/health", self.processes[0], action_log)
         _wait(f"{self.url}/", self.processes[1], rasa_log)
 
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -96,11 +102,8 @@ class Assistant:
 @pytest.fixture(scope="session")
 def shared_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     """A running assistant shared by the conversation tests."""
-    assistant = Assistant(tmp_path_factory.mktemp("assistant"))
-    try:
+    with Assistant(tmp_path_factory.mktemp("assistant")) as assistant:
         yield assistant
-    finally:
-        assistant.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,9 @@ The tests run in file order: the last one stops this module's Rasa server to sho
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +29,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
-    running = Assistant(tmp_path_factory.mktemp("browser-assistant"))
-    try:
+    with Assistant(tmp_path_factory.mktemp("browser-assistant")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +38,7 @@ def site(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The generated pages, served by the standard library as `make run` does."""
     out = tmp_path_factory.mktemp("web")
     web.build(knowledge(), out, assistant.url)
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    httpd = web.make_server(out, "127.0.0.1", free_port())
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

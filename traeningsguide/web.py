@@ -8,11 +8,13 @@ static host or opened from disk.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import shutil
 from collections.abc import Iterable, Mapping
-from datetime import datetime, time
+from datetime import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +227,7 @@ def _contact_quotes(contacts: Iterable[Contact]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(quotes))
 
 
-def _cell(kb: KnowledgeBase, municipality: Municipality, topic: str, at: datetime) -> tuple[str, bool]:
+def _cell(kb: KnowledgeBase, municipality: Municipality, topic: str) -> tuple[str, bool]:
     """(inner HTML of one answer, whether it is marked not stated)."""
     web = _web(kb)
     extra = ""
@@ -309,9 +311,8 @@ def _compare(kb: KnowledgeBase, columns: list[Municipality],
 def lookup_page(kb: KnowledgeBase) -> str:
     """The call-center lookup page: every topic x municipality, with quotes, next step and source."""
     web = _web(kb)
-    at = hours_mod.local()
     columns = _by_short_name(kb)
-    cells = {(topic, m.id): _cell(kb, m, topic, at) for topic in kb.topics for m in columns}
+    cells = {(topic, m.id): _cell(kb, m, topic) for topic in kb.topics for m in columns}
     script_texts = {"filter_count": web["filter_count"], "open_now": web["open_now"], "closed_now": web["closed_now"]}
     body = (
         f'<a class="skip-link" href="#matrix">{_e(web["skip_to_table"])}</a>\n'
@@ -401,3 +402,19 @@ def build(kb: KnowledgeBase, out_dir: Path, server: str, web_dir: Path = WEB_DIR
             shutil.copyfile(source, target)
             written.append(target)
     return written
+
+
+class StaticHandler(SimpleHTTPRequestHandler):
+    """Serves the built site with UTF-8 content types and without request logging."""
+
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript; charset=utf-8",
+                      ".html": "text/html; charset=utf-8", ".json": "application/json; charset=utf-8",
+                      ".css": "text/css; charset=utf-8"}
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: request lines would go to the terminal of make run
+
+
+def make_server(directory: Path | str, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    """A standard-library HTTP server for the built site (`make run` and the browser tests)."""
+    return ThreadingHTTPServer((host, port), functools.partial(StaticHandler, directory=str(directory)))
