@@ -59,28 +59,75 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float 
 
 
 class Assistant:
-    """Rasa + the action server as subprocesses; ``stop()`` ends them (also used to test outages)."""
+    """Rasa + the action server as subprocesses in their own process groups.
 
-    def __init__(self, logs: Path) -> None:
+    ``stop()`` ends both; ``stop_rasa()``/``kill_rasa()``/``start_rasa()`` and ``stop_actions()``/
+    ``start_actions()`` end or restart one of them (outages, restarts, SIGKILL) with the same ports
+    and the same tracker store. ``extra_env`` adds environment variables (e.g. ``LOG_LEVEL``),
+    ``rasa_args`` extra arguments to ``rasa run`` (e.g. ``["--debug"]``), ``endpoints`` another
+    endpoints file. Logs go to ``logs/rasa.log`` and ``logs/actions.log`` (appended across restarts).
+    """
+
+    def __init__(self, logs: Path, *, extra_env: dict[str, str] | None = None,
+                 rasa_args: list[str] | None = None, endpoints: str | Path = "endpoints.yml",
+                 tracker_db: Path | None = None) -> None:
         if not MODEL.exists():
             pytest.fail(f"no trained model at {MODEL}: run `make train` (make test does)")
-        self.port, action_port = free_port(), free_port()
+        self.logs = logs
+        self.port, self.action_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.tracker_db = logs / "tracker.db"
-        env = {**os.environ, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
-               "TRACKER_DB": str(self.tracker_db), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        self.processes: list[subprocess.Popen[bytes]] = []
-        action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
-        with action_log.open("wb") as a_out, rasa_log.open("wb") as r_out:
-            self.processes.append(subprocess.Popen(
-                [str(RASA), "run", "actions", "--port", str(action_port), "--actions", "actions"],
-                cwd=PROJECT, env=env, stdout=a_out, stderr=subprocess.STDOUT, start_new_session=True))
-            self.processes.append(subprocess.Popen(
-                [str(RASA), "run", "--model", str(MODEL), "--port", str(self.port), "--cors", "*",
-                 "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
-                cwd=PROJECT, env=env, stdout=r_out, stderr=subprocess.STDOUT, start_new_session=True))
-        _wait(f"http://127.0.0.1:{action_port}/health", self.processes[0], action_log)
-        _wait(f"{self.url}/", self.processes[1], rasa_log)
+        self.webhook = f"{self.url}/webhooks/rest/webhook"
+        self.tracker_db = tracker_db or logs / "tracker.db"
+        self.env = {**os.environ, "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+                    "TRACKER_DB": str(self.tracker_db), "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+        self.rasa_args = list(rasa_args or [])
+        self.endpoints = str(endpoints)
+        self.action_log, self.rasa_log = logs / "actions.log", logs / "rasa.log"
+        self.actions: subprocess.Popen[bytes] | None = None
+        self.rasa: subprocess.Popen[bytes] | None = None
+        self.start_actions()
+        self.start_rasa()
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in (self.actions, self.rasa) if p is not None]
+
+    def _spawn(self, args: list[str], log: Path) -> subprocess.Popen[bytes]:
+        with log.open("ab") as out:
+            return subprocess.Popen([str(RASA), *args], cwd=PROJECT, env=self.env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(["run", "actions", "--port", str(self.action_port), "--actions", "actions"],
+                                   self.action_log)
+        _wait(f"http://127.0.0.1:{self.action_port}/health", self.actions, self.action_log)
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn(["run", "--model", str(MODEL), "--port", str(self.port), "--cors", "*",
+                                 "--credentials", "credentials.yml", "--endpoints", self.endpoints,
+                                 *self.rasa_args], self.rasa_log)
+        _wait(f"{self.url}/", self.rasa, self.rasa_log)
+
+    @staticmethod
+    def _end(process: subprocess.Popen[bytes] | None, sig: signal.Signals = signal.SIGTERM) -> None:
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+
+    def stop_rasa(self) -> None:
+        self._end(self.rasa)
+
+    def kill_rasa(self) -> None:
+        """SIGKILL to Rasa's whole process group: no clean shutdown, no flush."""
+        self._end(self.rasa, signal.SIGKILL)
+
+    def stop_actions(self) -> None:
+        self._end(self.actions)
 
     def __enter__(self) -> Assistant:
         return self
@@ -89,14 +136,8 @@ class Assistant:
         self.stop()
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        self.stop_rasa()
+        self.stop_actions()
 
 
 @pytest.fixture(scope="session")
