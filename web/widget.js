@@ -15,6 +15,13 @@
   const TIMEOUT_MS = 15000;
   const MAX_HISTORY = 100;
   const URL_RE = /(https?:\/\/[^\s]+|www\.[^\s]+)/;
+  // CPR numbers and other runs of 8+ digits (single spaces or dashes between groups allowed), as
+  // traeningsguide/privacy.py: what the citizen typed is shown and kept in localStorage masked.
+  // (\p{Nd} = any decimal digit, as Python's \d.) The bot's replies (phone numbers) are not masked.
+  const LONG_DIGITS_RE = /(?<!\p{Nd})\p{Nd}(?:[ -]?\p{Nd}){7,}(?!\p{Nd})/gu;
+  function maskPersonalNumbers(text) {
+    return text.replace(LONG_DIGITS_RE, (run) => run.replace(/\p{Nd}/gu, "#"));
+  }
 
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
   if (!script || document.getElementById("tg-root")) return; // not found, or already embedded
@@ -61,10 +68,12 @@
     const saved = JSON.parse(load(HISTORY_KEY) || "[]");
     if (Array.isArray(saved)) {
       history = saved.filter((m) => m && (m.from === "user" || m.from === "bot") && typeof m.text === "string")
-        .map((m) => ({ from: m.from, text: m.text, buttons: cleanButtons(m.buttons) }))
+        .map((m) => ({ from: m.from, text: m.from === "user" ? maskPersonalNumbers(m.text) : m.text,
+          buttons: cleanButtons(m.buttons) }))
         .slice(-MAX_HISTORY);
     }
   } catch (e) { history = []; }
+  if (history.length) store(HISTORY_KEY, JSON.stringify(history)); // re-saved masked (older versions kept it as typed)
 
   // ---- DOM helpers ----
   function el(tag, attrs, children) {
@@ -184,8 +193,9 @@
     return queue;
   }
 
+  // The payload goes to the server as typed (its channel masks it before storing or logging).
   function sendUser(title, payload) {
-    add({ from: "user", text: title, buttons: [] });
+    add({ from: "user", text: maskPersonalNumbers(title), buttons: [] });
     send(payload);
   }
 
