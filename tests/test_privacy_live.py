@@ -1,0 +1,227 @@
+"""Personal numbers end to end: CPR numbers sent through REST, socket.io and the web widget (in
+Chromium) to a running assistant at DEBUG log level with an SQL event broker; afterwards the
+tracker store file, the event broker file and both logs hold none of the digits, while the bot has
+answered every question and its answers keep the municipalities' own phone numbers.
+
+Tests run in file order: the last one stops this module's server and searches the files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sqlite3
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from traeningsguide import answers
+from traeningsguide.knowledge import knowledge
+from traeningsguide.privacy import mask_personal_numbers
+from traeningsguide.textnorm import format_phone
+
+from .conftest import PROJECT, Assistant
+from .test_browser import _wait_for_bot, browser, site  # noqa: F401  (fixtures; `site` serves this module's assistant)
+
+ENDPOINTS = PROJECT / "tests" / "endpoints-broker.yml"
+FALLBACK = "Det forstod jeg ikke helt"
+
+# (message, municipality, topic): a CPR with dash, without, with a space, in the middle of a
+# sentence, and another long digit run. Each channel has its own numbers, so hits are attributable.
+REST = [
+    ("min mor har cpr 170248-3917, hvad koster kørsel til genoptræning i Køge?", "koege", "transport"),
+    ("2905613824 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
+    ("min far 110374 3206 spørger hvor lang tid går der før jeg får svar fra roskilde kommune om træning",
+     "roskilde", "response_time"),
+    ("mit kundenummer er 7314-9952-0486, hvad skal jeg have med til træning i koege", "koege", "what_to_bring"),
+]
+SOCKET = [
+    ("min mor har cpr 080959-4127, hvad koster kørsel til genoptræning i Køge?", "koege", "transport"),
+    ("1712823390 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
+    ("min far 250466 7718 spørger hvor lang tid går der før jeg får svar fra roskilde kommune om træning",
+     "roskilde", "response_time"),
+    ("mit kundenummer er 5583 2291 6604, hvad skal jeg have med til træning i koege", "koege", "what_to_bring"),
+]
+WIDGET = [  # on Køge's demo page: the widget tells the bot the municipality
+    ("min mor har cpr 031285-6649, hvad koster kørsel til genoptræning?", "koege", "transport"),
+    ("hvad skal jeg have med til træning? 2210917735", "koege", "what_to_bring"),
+]
+CHANNELS = {"REST": REST, "socket.io": SOCKET, "widget": WIDGET}
+senders: dict[str, str] = {}  # channel -> sender id, filled in by the tests
+
+
+def digit_forms(message: str) -> set[str]:
+    """Every long digit sequence of the message in the forms it could be kept in: as typed, digits
+    only, and for a CPR number also DDMMYY-XXXX and DDMMYY XXXX."""
+    forms = set()
+    for run in re.findall(r"\d(?:[ -]?\d){7,}", message):
+        digits = re.sub(r"\D", "", run)
+        forms |= {run, digits}
+        if len(digits) == 10:
+            forms |= {f"{digits[:6]}-{digits[6:]}", f"{digits[:6]} {digits[6:]}"}
+    return forms
+
+
+def assert_real_answer(reply: str, kommune: str, topic: str) -> None:
+    expected = answers.answer(kommune, topic)
+    assert FALLBACK not in reply, reply
+    assert expected.text in reply and expected.source in reply and expected.next_step.text in reply, reply
+    assert "#" not in reply
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
+    logs = tmp_path_factory.mktemp("privacy")
+    env = {"EVENT_BROKER_DB": str(logs / "events.db"),
+           "LOG_LEVEL": "DEBUG",                # Rasa's and the action server's loggers
+           "COLOREDLOGS_LOG_LEVEL": "DEBUG"}    # the action server's log handler (rasa_sdk)
+    with Assistant(logs, extra_env=env, rasa_args=["--debug"], endpoints=ENDPOINTS) as running:
+        yield running
+
+
+def test_digit_forms_cover_every_way_of_writing_them() -> None:
+    assert digit_forms("cpr 170248-3917.") == {"170248-3917", "1702483917", "170248 3917"}
+    assert digit_forms("x 5583 2291 6604 y") == {"5583 2291 6604", "558322916604"}
+
+
+# --------------------------------------------------------------------------------------------
+
+def test_rest(assistant: Assistant) -> None:
+    sender = senders["REST"] = f"privacy-rest-{os.getpid()}"
+    for message, kommune, topic in REST:
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))
+        assert_real_answer(reply, kommune, topic)
+
+
+def test_the_municipalitys_phone_numbers_stay_in_the_answers(assistant: Assistant) -> None:
+    """Masking applies to what citizens type, never to what the bot says."""
+    phone = format_phone(knowledge().municipalities["koege"].contact("visitation").phone)
+    assert phone == "56 67 26 26"
+    body = json.dumps({"sender": f"privacy-phone-{os.getpid()}", "message": REST[0][0]}).encode()
+    request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))
+    assert f"tlf. {phone}." in reply
+
+
+async def _socket_chat(url: str, session_id: str, messages: list[str]) -> list[str]:
+    """Rasa's socket.io channel as a web page uses it; one reply text per message."""
+    client = socketio.AsyncClient()
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    confirmed = asyncio.Event()
+    client.on("bot_uttered", received.put)
+    client.on("session_confirm", lambda _sid: confirmed.set())
+    # Long-polling only: python-engineio 4.15's websocket client needs aiohttp.ClientWSTimeout
+    # (aiohttp 3.10+), and Rasa 3.6 pins aiohttp 3.9. The server side is the same either way.
+    await client.connect(url, socketio_path="/socket.io", transports=["polling"], wait_timeout=30)
+    try:
+        await client.emit("session_request", {"session_id": session_id})
+        await asyncio.wait_for(confirmed.wait(), 30)
+        replies = []
+        for message in messages:
+            await client.emit("user_uttered", {"message": message, "session_id": session_id})
+            texts = [(await asyncio.wait_for(received.get(), 60)).get("text") or ""]
+            while True:  # the reply's paragraphs come as separate events
+                try:
+                    texts.append((await asyncio.wait_for(received.get(), 2)).get("text") or "")
+                except asyncio.TimeoutError:
+                    break
+            replies.append("\n".join(texts))
+        return replies
+    finally:
+        await client.disconnect()
+
+
+def test_socketio(assistant: Assistant) -> None:
+    sender = senders["socket.io"] = f"privacy-socket-{os.getpid()}"
+    replies = asyncio.run(_socket_chat(assistant.url, sender, [m for m, _, _ in SOCKET]))
+    for reply, (_, kommune, topic) in zip(replies, SOCKET, strict=True):
+        assert_real_answer(reply, kommune, topic)
+
+
+def test_widget_in_the_browser(browser: Any, site: str) -> None:  # noqa: F811
+    context = browser.new_context(locale="da-DK", viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f"{site}/demo/koege.html")
+        page.click("#tg-launcher")
+        assert "Køge" in _wait_for_bot(page, 0)  # the page's municipality was sent on opening
+        count = page.locator("#tg-log .tg-bot").count()
+        for message, kommune, topic in WIDGET:
+            page.fill("#tg-input", message)
+            page.keyboard.press("Enter")
+            reply = _wait_for_bot(page, count)
+            count = page.locator("#tg-log .tg-bot").count()
+            assert_real_answer(reply, kommune, topic)
+        senders["widget"] = page.evaluate("localStorage.getItem('traeningsguide:sender')")
+
+        shown = page.locator("#tg-log .tg-user .tg-text").all_inner_texts()
+        assert [s.strip() for s in shown] == [mask_personal_numbers(m) for m, _, _ in WIDGET]
+        stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+        assert "######-####" in stored and "##########" in stored
+        hits = [f for m, _, _ in WIDGET for f in digit_forms(m) if f in stored]
+        print(f"\nwidget localStorage: {len(stored)} characters, CPR/digit hits: {len(hits)}")
+        assert hits == []
+
+        page.reload()  # the saved history comes back masked
+        page.click("#tg-launcher")
+        page.wait_for_function(f"document.querySelectorAll('#tg-log .tg-user').length >= {len(WIDGET)}")
+        shown = page.locator("#tg-log .tg-user .tg-text").all_inner_texts()
+        assert [s.strip() for s in shown] == [mask_personal_numbers(m) for m, _, _ in WIDGET]
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------------------------
+
+def _user_texts(db: Path, sender: str) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    return [e.get("text") for e in (json.loads(r[0]) for r in rows) if e.get("event") == "user"]
+
+
+def test_no_digits_in_store_broker_or_logs(assistant: Assistant) -> None:
+    """Last: stops the server (logs flushed), then searches every file it wrote."""
+    assistant.stop()
+    tracker, broker = assistant.tracker_db, Path(assistant.env["EVENT_BROKER_DB"])
+    files = {"tracker store": tracker, "event broker": broker,
+             "rasa log": assistant.rasa_log, "action server log": assistant.action_log}
+    for name, path in files.items():
+        assert path.exists() and path.stat().st_size > 0, name
+    extra = [p for p in tracker.parent.iterdir() if p.is_file() and p not in files.values()]
+    contents = {**{name: path.read_bytes() for name, path in files.items()},
+                **{p.name: p.read_bytes() for p in extra}}  # e.g. a -journal file, if any
+
+    print(f"\n{'channel':<10} " + " ".join(f"{name:>18}" for name in contents))
+    total = 0
+    for channel, messages in CHANNELS.items():
+        forms = {f.encode() for m, _, _ in messages for f in digit_forms(m)}
+        hits = {name: sum(data.count(f) for f in forms) for name, data in contents.items()}
+        total += sum(hits.values())
+        print(f"{channel:<10} " + " ".join(f"{hits[name]:>18}" for name in contents)
+              + f"   ({len(forms)} digit forms searched)")
+    for name, data in contents.items():
+        print(f"  {name}: {len(data)} bytes")
+    assert total == 0
+
+    # Not vacuous: both databases hold every message of every channel, masked; Rasa logged them at
+    # DEBUG; the action server logged at DEBUG too.
+    assert set(senders) == set(CHANNELS), f"a channel test did not run: {sorted(senders)}"
+    for channel, sender in senders.items():
+        typed = [mask_personal_numbers(m) for m, _, _ in CHANNELS[channel]]
+        for db in (tracker, broker):
+            assert [t for t in _user_texts(db, sender) if "#" in t] == typed, (channel, db.name)
+    rasa_log = contents["rasa log"].decode("utf-8", "replace")
+    assert " DEBUG " in rasa_log and "######-####" in rasa_log and "#### #### ####" in rasa_log
+    assert " DEBUG " in contents["action server log"].decode("utf-8", "replace")
+
