@@ -59,6 +59,10 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
         "address", "situation", "result", "result_applies", "result_excluded", "result_note", "facts",
         "not_stated", "services", "coverage", "knowledge_ok", "knowledge_uncovered", "uncovered",
         "topics_title", "no_situation", "input_error")},
+    "channel": {"empty": frozenset(), "too_long": frozenset({"limit"}), "outage": frozenset(),
+                "outage_contacts": frozenset(), "outage_contact_item": frozenset({"name", "step"}),
+                "error_json": frozenset(), "error_content_type": frozenset(), "error_sender": frozenset({"limit"}),
+                "error_message": frozenset(), "error_metadata": frozenset()},
     "web": {
         **{key: frozenset() for key in (
             "lookup_title", "lookup_heading", "lookup_intro", "skip_to_table", "skip_to_main", "filter_label",
