@@ -1,0 +1,125 @@
+"""One guard around every user turn, for both channels (REST and socket.io).
+
+Rasa hands each channel an ``on_new_message`` callback (``app.ctx.agent.handle_message``). The
+channels wrap it in :class:`TurnGuard`, which
+
+- cleans the text before anything else sees it (``channels.text.clean_message``: valid Unicode,
+  CPR numbers and long digit runs masked, cut to 1000 characters). Nothing between the HTTP/socket
+  handler and this guard logs the text, so Rasa's parsing, tracker store, event broker and logs
+  (DEBUG included) only ever get the masked text;
+- answers an empty message itself (no Rasa turn for nothing) and says when a message was cut;
+- never lets a turn end in silence: when Rasa produced no bot message (the action server is down,
+  answers 500 or an invalid response: Rasa's ``MessageProcessor._run_action`` logs the exception,
+  drops the action's events and carries on; or the turn raised, or took longer than
+  ``TRAENINGSGUIDE_TURN_TIMEOUT`` seconds), it sends the outage reply with the municipality's contact,
+  read from the conversation's ``kommune`` slot in the tracker store.
+
+The time limit exists because Rasa waits up to 5 minutes for the action server
+(``DEFAULT_REQUEST_TIMEOUT``, not configurable in 3.6) while the widget gives up after 15 seconds; the
+default, 10 s, lets the widget show the server's outage reply. A turn cut off by the time limit is
+cancelled before it is saved, so the conversation continues from its state before that turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from sanic import Blueprint, Sanic
+
+from channels import replies
+from channels.text import clean_message
+
+logger = logging.getLogger(__name__)
+
+TURN_TIMEOUT_ENV = "TRAENINGSGUIDE_TURN_TIMEOUT"
+DEFAULT_TURN_TIMEOUT = 10.0
+KOMMUNE_SLOT = "kommune"
+
+
+def turn_timeout() -> float:
+    value = os.environ.get(TURN_TIMEOUT_ENV, "")
+    try:
+        seconds = float(value) if value.strip() else DEFAULT_TURN_TIMEOUT
+    except ValueError:
+        logger.warning("%s=%r is not a number of seconds; using %s", TURN_TIMEOUT_ENV, value, DEFAULT_TURN_TIMEOUT)
+        return DEFAULT_TURN_TIMEOUT
+    return seconds if seconds > 0 else DEFAULT_TURN_TIMEOUT
+
+
+class CountingOutputChannel(OutputChannel):
+    """Passes every bot message on to the channel's own output and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    def name(self) -> str:  # type: ignore[override]  # the inner channel's name (channel-specific responses)
+        return self.inner.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self.inner, item)
+
+
+class TurnGuard:
+    """The ``on_new_message`` callback the channels give Rasa's blueprints instead of Rasa's own."""
+
+    def __init__(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                 timeout: float | None = None) -> None:
+        self.on_new_message = on_new_message
+        self.timeout = timeout if timeout is not None else turn_timeout()
+        self.app: Sanic | None = None  # set when the server starts: its agent has the tracker store
+
+    def attach(self, blueprint: Blueprint) -> None:
+        """Remember the Sanic app when the server starts (for the tracker store)."""
+
+        async def remember_app(app: Sanic, _loop: Any) -> None:
+            self.app = app
+
+        blueprint.listener("before_server_start")(remember_app)
+
+    async def __call__(self, message: UserMessage) -> None:
+        clean = clean_message(message.text)
+        message.text = clean.text
+        output, sender = message.output_channel, message.sender_id
+        if not clean.text:
+            await output.send_response(sender, {"text": replies.empty_message()})
+            return
+        if clean.cut:
+            await output.send_response(sender, {"text": replies.too_long_note()})
+        counting = CountingOutputChannel(output)
+        message.output_channel = counting
+        try:
+            await asyncio.wait_for(self.on_new_message(message), self.timeout)
+        except asyncio.TimeoutError:
+            # the text is not logged: it may hold personal data (it is masked, but still the citizen's)
+            logger.error("A turn took longer than %s s and was cancelled; sending the outage reply.", self.timeout)
+        except Exception:
+            logger.exception("A turn failed; sending the outage reply.")
+        if counting.sent == 0:
+            logger.warning("The turn produced no bot message (is the action server down?); "
+                           "sending the outage reply.")
+            for text in replies.outage_messages(await self._kommune(sender)):
+                await output.send_response(sender, {"text": text})
+
+    async def _kommune(self, sender: str) -> str | None:
+        """The conversation's municipality from the tracker store, or None (unknown or unreadable)."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        if store is None:
+            return None
+        try:
+            tracker = await store.retrieve(sender)
+            value = tracker.get_slot(KOMMUNE_SLOT) if tracker is not None else None
+        except Exception:
+            logger.exception("Could not read the conversation's municipality from the tracker store.")
+            return None
+        return value if isinstance(value, str) else None
