@@ -14,8 +14,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from traeningsguide import dialogue
+from traeningsguide.knowledge import KnowledgeError, knowledge
 
 logger = logging.getLogger(__name__)
+
+# Fail fast: load and validate the knowledge base when the action server imports this module, not at
+# the first question. rasa-sdk stops the server (exit code 1) on an ImportError while registering
+# the actions package, but any other exception would surface differently, so a broken knowledge
+# base is reported as an ImportError carrying the validation error ('file: field: problem').
+try:
+    knowledge()
+except KnowledgeError as exc:
+    raise ImportError(f"The knowledge base is broken, so the action server cannot start.\n{exc}") from None
 
 
 def latest_entities(tracker: Tracker) -> dict[str, list[str]]:

@@ -16,6 +16,17 @@ mkdir -p "$(dirname "$TRACKER_DB")"
 RASA=.venv/bin/rasa
 MODEL=models/traeningsguide.tar.gz
 
+# Fail fast: a broken knowledge base (knowledge/, or TRAENINGSGUIDE_KNOWLEDGE) stops here with the
+# validation error ('file: field: problem'), before anything is trained or started.
+.venv/bin/python -c '
+import sys
+from traeningsguide.knowledge import KnowledgeError, knowledge
+try:
+    knowledge()
+except KnowledgeError as exc:
+    sys.exit(f"The knowledge base is broken; nothing was started.\n{exc}")
+'
+
 bash scripts/train.sh
 
 pids=()
