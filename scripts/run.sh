@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make run / make shell: train if needed, start the action server and Rasa; Ctrl-C stops both.
 #   RASA_PORT (default 5005), ACTION_PORT (default 5055), WEB_PORT (default 8000) override the ports;
-#   TRACKER_DB (default build/tracker.db) is the SQLite file that keeps the conversations.
+#   TRACKER_DB (default build/tracker.db) is the SQLite file that keeps the conversations;
+#   TRACKER_STORE_URL=postgresql://user:pass@host:port/db keeps them in PostgreSQL instead
+#   (deploy/endpoints.postgres.yml).
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
 cd "$(dirname "$0")/.."
@@ -13,6 +15,12 @@ WEB_PORT="${WEB_PORT:-8000}"
 export ACTION_ENDPOINT_URL="${ACTION_ENDPOINT_URL:-http://localhost:${ACTION_PORT}/webhook}"
 export TRACKER_DB="${TRACKER_DB:-build/tracker.db}"
 mkdir -p "$(dirname "$TRACKER_DB")"
+ENDPOINTS=endpoints.yml
+if [ -n "${TRACKER_STORE_URL:-}" ]; then
+    export TRACKER_STORE_URL="${TRACKER_STORE_URL/#postgres:\/\//postgresql://}"  # SQLAlchemy's name
+    ENDPOINTS=deploy/endpoints.postgres.yml
+    echo "Conversations are kept in PostgreSQL (TRACKER_STORE_URL)"
+fi
 RASA=.venv/bin/rasa
 MODEL=models/traeningsguide.tar.gz
 
@@ -53,11 +61,11 @@ if [ "$MODE" != "shell" ]; then
 fi
 
 if [ "$MODE" = "shell" ]; then
-    "$RASA" shell --model "$MODEL" --endpoints endpoints.yml --port "$RASA_PORT"
+    "$RASA" shell --model "$MODEL" --endpoints "$ENDPOINTS" --port "$RASA_PORT"
 else
     echo "Starting Rasa on port $RASA_PORT: REST at http://localhost:${RASA_PORT}/webhooks/rest/webhook, socket.io at /socket.io"
     "$RASA" run --model "$MODEL" --port "$RASA_PORT" --cors "*" \
-        --credentials credentials.yml --endpoints endpoints.yml &
+        --credentials credentials.yml --endpoints "$ENDPOINTS" &
     pids+=($!)
     wait -n "${pids[@]}"
 fi
