@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install browser lint check validate train test test-rasa run shell lock forget
+.PHONY: help install browser lint check validate train test test-rasa run shell lock cluster-test forget
 
 help:
 	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
@@ -15,6 +15,7 @@ help:
 	@echo "make validate   rasa data validate (unexplained warnings fail)"
 	@echo "make test-rasa  the end-to-end test stories and the NLU held-out gate on the trained model"
 	@echo "make lock       re-resolve the dependencies into constraints.txt"
+	@echo "make cluster-test  two Rasa replicas behind nginx with Redis and PostgreSQL: 200 turns (installs them)"
 	@echo "make forget SENDER=<id>  delete one conversation from the tracker store (scripts/conversations.py)"
 
 install:
@@ -55,3 +56,6 @@ lock:
 forget: install
 	@if [ -z "$$SENDER" ]; then echo "usage: make forget SENDER=<sender id>  (list them: $(PY) scripts/conversations.py list)"; exit 2; fi
 	@$(PY) scripts/conversations.py forget "$$SENDER"
+
+cluster-test: train
+	@bash scripts/cluster_test.sh

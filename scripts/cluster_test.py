@@ -1,0 +1,333 @@
+"""The conversations of `make cluster-test` (scripts/cluster_test.sh starts the servers).
+
+20 conversations of 10 turns each go through nginx to two Rasa replicas. Turns are sent round by
+round (turn k of every conversation, then turn k+1), one request at a time, and each round starts
+one conversation later than the one before: with nginx's round robin over two replicas, consecutive
+turns of every conversation then land on different replicas. This is checked from nginx's
+X-Upstream header, not assumed. A second phase sends two messages of the same conversation at
+once (40 more turns), so that the two replicas compete for the conversation's Redis lock.
+
+Every turn must be answered (HTTP 200, a non-empty text that is neither the "rephrase" fallback nor
+the error apology) in its conversation's context: the first question has no municipality, so the
+bot asks; the municipality alone must answer the pending question; follow-ups without a
+municipality must be answered for it ("Kilde: <its source>"); "og i <another>?" switches, and the
+follow-ups after it must be answered for the new one. The expected sources come from the
+knowledge base (traeningsguide.knowledge), not from copies here. After the first phase every turn
+must be in the PostgreSQL tracker store (TRACKER_STORE_URL); the Redis lock store (REDIS_HOST,
+REDIS_PORT, REDIS_PASSWORD) must have been used; the replicas' and the action server's logs must
+show no lock errors, no tracebacks and no ERROR lines. Turns of the second phase missing from the
+store are counted and reported, not failed (see the comment at phase 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from traeningsguide.knowledge import KnowledgeBase, knowledge  # noqa: E402
+
+CONVERSATIONS = 20
+TURNS = 10
+
+# Follow-up questions that name no municipality (the conversation's context must supply it).
+FOLLOW_UPS = (
+    "hvad koster kørsel til træning?",
+    "hvordan melder jeg afbud?",
+    "hvor lang tid går der før jeg får svar?",
+    "hvad skal jeg have med til træning?",
+    "hvordan søger jeg om træning?",
+    "hvor mange gange om ugen træner man?",
+    "hvordan klager jeg over en afgørelse?",
+    "hvor foregår træningen?",
+    "hvem kan få genoptræning?",
+    "hvem står for træningen?",
+)
+OPENERS = ("hvad koster genoptræning?", "hvordan søger man om vedligeholdelsestræning", "hvad koster træning?")
+
+LOCK_ERROR = re.compile(r"LockError|could not acquire lock|lock\w*\W.*(error|exception|timed? ?out)", re.I)
+LOG_PROBLEM = re.compile(r"Traceback|\bERROR\b|\bCRITICAL\b")
+
+
+@dataclass
+class Step:
+    text: str
+    expect: str  # "ask_kommune", or the id of the municipality whose source the answer must cite
+
+
+@dataclass
+class Conversation:
+    sender: str
+    steps: list[Step]
+    upstreams: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    conversation: int
+    turn: int
+    status: int
+    upstream: str
+    seconds: float
+    text: str
+    answered: bool = False
+    in_context: bool = False
+    problem: str = ""
+
+
+def build_conversations(kb: KnowledgeBase) -> list[Conversation]:
+    """20 scripts: ask without a municipality, give it, 4 follow-ups, switch, 3 follow-ups."""
+    ids = sorted(kb.municipalities)
+    conversations = []
+    run = uuid.uuid4().hex[:8]
+    for c in range(CONVERSATIONS):
+        home = ids[c % len(ids)]
+        other = ids[(c + 1 + c // len(ids)) % len(ids)]
+        if other == home:
+            other = ids[(c + 2) % len(ids)]
+        follow = [FOLLOW_UPS[(c + i) % len(FOLLOW_UPS)] for i in range(7)]
+        steps = [
+            Step(OPENERS[c % len(OPENERS)], "ask_kommune"),
+            Step(kb.municipalities[home].short_name, home),
+            *(Step(text, home) for text in follow[:4]),
+            Step(f"og i {kb.municipalities[other].short_name}?", other),
+            *(Step(text, other) for text in follow[4:]),
+        ]
+        assert len(steps) == TURNS
+        conversations.append(Conversation(f"cluster-{run}-{c:02d}", steps))
+    return conversations
+
+
+def post(url: str, sender: str, message: str) -> tuple[int, str, list[dict], float]:
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            status, upstream, raw = response.status, response.headers.get("X-Upstream", ""), response.read()
+    except urllib.error.HTTPError as error:
+        status, upstream, raw = error.code, error.headers.get("X-Upstream", ""), error.read()
+    seconds = time.perf_counter() - start
+    try:
+        replies = json.loads(raw) if status == 200 else []
+    except ValueError:
+        replies = []
+    return status, upstream, replies if isinstance(replies, list) else [], seconds
+
+
+class Checker:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        dialogue = kb.texts["dialogue"]
+        self.ask_kommune = dialogue["ask_kommune"]
+        self.rephrase = dialogue["rephrase"]
+        self.error = dialogue["error"]
+        self.sources = {m.id: kb.texts["answer"]["source"].format(title=m.source_title)
+                        for m in kb.municipalities.values()}
+
+    def check(self, result: Result, replies: list[dict], step: Step) -> None:
+        text = "\n".join(r.get("text") or "" for r in replies)
+        result.text = text
+        if result.status != 200:
+            result.problem = f"HTTP {result.status}"
+        elif not text.strip():
+            result.problem = "empty reply"
+        elif self.rephrase in text:
+            result.problem = "the rephrase fallback"
+        elif self.error in text:
+            result.problem = "the error apology (action server failed)"
+        else:
+            result.answered = True
+        if not result.answered:
+            return
+        if step.expect == "ask_kommune":
+            result.in_context = self.ask_kommune in text
+        else:
+            cited = {m for m, source in self.sources.items() if source in text}
+            result.in_context = cited == {step.expect}
+        if not result.in_context:
+            result.problem = f"wrong context: expected {step.expect!r}"
+
+
+def scan_logs(paths: list[Path]) -> tuple[list[str], list[str]]:
+    lock_errors, problems = [], []
+    for path in paths:
+        for line in path.read_text(errors="replace").splitlines():
+            if LOCK_ERROR.search(line):
+                lock_errors.append(f"{path.name}: {line.strip()}")
+            elif LOG_PROBLEM.search(line):
+                problems.append(f"{path.name}: {line.strip()}")
+    return lock_errors, problems
+
+
+def stored_user_turns(prefix: str) -> dict[str, int]:
+    """User messages per conversation in the PostgreSQL tracker store the replicas share."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(os.environ["TRACKER_STORE_URL"])
+    try:
+        with engine.connect() as db:
+            rows = db.execute(sa.text("SELECT sender_id, count(*) FROM events WHERE type_name = 'user' "
+                                      "AND sender_id LIKE :prefix GROUP BY sender_id"), {"prefix": prefix + "%"})
+            return {sender: count for sender, count in rows}
+    except sa.exc.SQLAlchemyError as error:  # no events table: the replicas did not use PostgreSQL
+        print(f"PostgreSQL: {str(error).splitlines()[0]}", file=sys.stderr)
+        return {}
+    finally:
+        engine.dispose()
+
+
+def redis_lock_writes() -> int:
+    """How often a lock was written to Redis (Rasa's RedisLockStore saves each lock with SET)."""
+    import redis
+
+    client = redis.Redis(host=os.environ["REDIS_HOST"], port=int(os.environ["REDIS_PORT"]),
+                         password=os.environ.get("REDIS_PASSWORD") or None)
+    return int(client.info("commandstats").get("cmdstat_set", {}).get("calls", 0))
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nginx", required=True, help="http://host:port of nginx")
+    parser.add_argument("--replica", action="append", required=True,
+                        help="host:port=log file of a Rasa replica (nginx's upstream address)")
+    parser.add_argument("--action-log", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    args = parser.parse_args()
+    replicas = dict(item.split("=", 1) for item in args.replica)
+    url = args.nginx.rstrip("/") + "/webhooks/rest/webhook"
+    kb = knowledge()
+    checker = Checker(kb)
+    conversations = build_conversations(kb)
+    failures: list[str] = []
+
+    # Phase 1: 200 turns, round by round, consecutive turns of a conversation on different replicas.
+    results: list[Result] = []
+    wall = time.perf_counter()
+    for k in range(TURNS):
+        for i in range(CONVERSATIONS):
+            c = (i + k) % CONVERSATIONS  # each round starts one conversation later
+            conversation, step = conversations[c], conversations[c].steps[k]
+            status, upstream, replies, seconds = post(url, conversation.sender, step.text)
+            result = Result(c, k, status, upstream, seconds, "")
+            checker.check(result, replies, step)
+            conversation.upstreams.append(upstream)
+            results.append(result)
+    wall = time.perf_counter() - wall
+
+    alternating = pairs = 0
+    for conversation in conversations:
+        for a, b in zip(conversation.upstreams, conversation.upstreams[1:], strict=False):
+            pairs += 1
+            alternating += a != b and a in replicas and b in replicas
+
+    prefix = conversations[0].sender.rsplit("-", 1)[0] + "-"
+    stored = stored_user_turns(prefix)
+    complete = sum(stored.get(c.sender) == TURNS for c in conversations)
+
+    # Phase 2: two messages of one conversation at the same time, for every conversation. Measured
+    # and reported, not a failure when a turn is missing from the store afterwards: Rasa Open
+    # Source's RedisLockStore issues and returns tickets with a read-modify-write that is not
+    # atomic, so two replicas that receive the same conversation's messages in the same instant can
+    # both go ahead, and the SQL tracker store then keeps only one of the two turns
+    # (RasaHQ/rasa#9213; the ConcurrentRedisLockStore that fixes it is not in Rasa Open Source).
+    concurrent: list[Result] = []
+    split = 0
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for c, conversation in enumerate(conversations):
+            expect = conversation.steps[-1].expect
+            texts = (FOLLOW_UPS[(c + 7) % len(FOLLOW_UPS)], FOLLOW_UPS[(c + 8) % len(FOLLOW_UPS)])
+            outcomes = list(pool.map(post, (url, url), (conversation.sender,) * 2, texts))
+            for text, (status, upstream, replies, seconds) in zip(texts, outcomes, strict=True):
+                result = Result(c, TURNS, status, upstream, seconds, "")
+                checker.check(result, replies, Step(text, expect))
+                concurrent.append(result)
+            split += outcomes[0][1] != outcomes[1][1]
+
+    after = stored_user_turns(prefix)
+    lost = sum(max(0, stored.get(c.sender, 0) + 2 - after.get(c.sender, 0)) for c in conversations)
+    lock_writes = redis_lock_writes()
+    lock_waits = sum(r.seconds >= 0.9 for r in concurrent)
+    lock_errors, log_problems = scan_logs([Path(p) for p in replicas.values()] + [args.action_log])
+
+    # Figures.
+    answered = sum(r.answered for r in results)
+    in_context = sum(r.in_context for r in results)
+    per_replica = {address: sum(r.upstream == address for r in results) for address in replicas}
+    latencies = [r.seconds for r in results]
+    print(f"phase 1: {len(results)} turns in {CONVERSATIONS} conversations through nginx in {wall:.1f} s")
+    print(f"  answered: {answered}/{len(results)}; with the right context: {in_context}/{len(results)}")
+    print("  per replica: " + ", ".join(f"{a}: {n}" for a, n in per_replica.items()))
+    print(f"  consecutive turns of a conversation on different replicas: {alternating}/{pairs}")
+    print(f"  latency per turn: p50 {percentile(latencies, 0.5) * 1000:.0f} ms, "
+          f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms, "
+          f"mean {statistics.fmean(latencies) * 1000:.0f} ms")
+    c_answered = sum(r.answered for r in concurrent)
+    c_context = sum(r.in_context for r in concurrent)
+    print(f"phase 2: {len(concurrent)} turns, two at a time in the same conversation: answered {c_answered}, "
+          f"with the right context {c_context}; the pair split across replicas in {split}/{CONVERSATIONS}")
+    print(f"  turns that waited about a second for the conversation's lock: {lock_waits}; "
+          f"max {max(r.seconds for r in concurrent) * 1000:.0f} ms")
+    print(f"  turns missing from the tracker store afterwards: {lost}/{len(concurrent)}"
+          + (" (WARNING: Rasa's RedisLockStore is not atomic across replicas, RasaHQ/rasa#9213)" if lost else ""))
+    print(f"PostgreSQL after phase 1: {complete}/{CONVERSATIONS} conversations with all their {TURNS} user turns "
+          f"stored ({sum(stored.values())} user turns); Redis: {lock_writes} lock writes")
+    print(f"logs: {len(lock_errors)} lock errors, {len(log_problems)} other ERROR lines or tracebacks")
+
+    for r in results + concurrent:
+        if r.problem:
+            failures.append(f"conversation {r.conversation} turn {r.turn} via {r.upstream or '?'}: "
+                            f"{r.problem}: {r.text[:200]!r}")
+    if alternating != pairs:
+        failures.append(f"only {alternating}/{pairs} consecutive turns changed replica")
+    if any(n == 0 for n in per_replica.values()):
+        failures.append(f"a replica answered no turn: {per_replica}")
+    if complete != CONVERSATIONS:
+        failures.append(f"PostgreSQL has not all turns: {stored}")
+    if lock_writes < len(results) + len(concurrent):
+        failures.append(f"only {lock_writes} lock writes in Redis for {len(results) + len(concurrent)} turns")
+    failures += [f"lock error: {line}" for line in lock_errors]
+    failures += [f"log: {line}" for line in log_problems]
+
+    report = {
+        "turns": len(results), "answered": answered, "in_context": in_context, "per_replica": per_replica,
+        "alternating_pairs": alternating, "pairs": pairs, "wall_seconds": round(wall, 2),
+        "latency_ms": {"p50": round(percentile(latencies, 0.5) * 1000),
+                       "p95": round(percentile(latencies, 0.95) * 1000), "max": round(max(latencies) * 1000)},
+        "concurrent": {"turns": len(concurrent), "answered": c_answered, "in_context": c_context, "split": split,
+                       "lock_waits": lock_waits},
+        "stored_complete": complete, "stored_user_turns": sum(stored.values()), "redis_lock_writes": lock_writes,
+        "concurrent_lost_from_store": lost,
+        "lock_errors": lock_errors, "log_problems": log_problems, "failures": failures,
+        "transcript": [{"conversation": r.conversation, "turn": r.turn, "upstream": r.upstream,
+                        "ms": round(r.seconds * 1000), "problem": r.problem, "text": r.text[:300]}
+                       for r in results + concurrent],
+    }
+    args.report.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    if failures:
+        print(f"FAILED: {len(failures)} problems (all in {args.report}):", file=sys.stderr)
+        for line in failures[:20]:
+            print("  " + line, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
