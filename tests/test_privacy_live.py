@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ from traeningsguide.textnorm import format_phone
 from .conftest import PROJECT, Assistant
 from .test_browser import _wait_for_bot, browser, site  # noqa: F401  (fixtures; `site` serves this module's assistant)
 
-ENDPOINTS = PROJECT / "tests" / "endpoints-broker.yml"
+BROKER = PROJECT / "tests" / "endpoints-broker.yml"  # the event broker block, added to endpoints.yml
 FALLBACK = "Det forstod jeg ikke helt"
 
 # (message, municipality, topic): a CPR with dash, without, with a space, in the middle of a
@@ -78,10 +79,12 @@ def assert_real_answer(reply: str, kommune: str, topic: str) -> None:
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
     logs = tmp_path_factory.mktemp("privacy")
+    endpoints = tmp_path_factory.mktemp("privacy-endpoints") / "endpoints.yml"  # not in logs/, which is searched
+    endpoints.write_text((PROJECT / "endpoints.yml").read_text() + "\n" + BROKER.read_text())
     env = {"EVENT_BROKER_DB": str(logs / "events.db"),
            "LOG_LEVEL": "DEBUG",                # Rasa's and the action server's loggers
            "COLOREDLOGS_LOG_LEVEL": "DEBUG"}    # the action server's log handler (rasa_sdk)
-    with Assistant(logs, extra_env=env, rasa_args=["--debug"], endpoints=ENDPOINTS) as running:
+    with Assistant(logs, extra_env=env, rasa_args=["--debug"], endpoints=endpoints) as running:
         yield running
 
 
@@ -113,8 +116,10 @@ def test_the_municipalitys_phone_numbers_stay_in_the_answers(assistant: Assistan
     assert f"tlf. {phone}." in reply
 
 
-async def _socket_chat(url: str, session_id: str, messages: list[str]) -> list[str]:
-    """Rasa's socket.io channel as a web page uses it; one reply text per message."""
+async def _socket_chat(url: str, session_id: str, turns: list[tuple[str, str]]) -> list[str]:
+    """Rasa's socket.io channel as a web page uses it. ``turns``: (message, the text that ends the
+    expected reply); returns what arrived for each message (the reply's paragraphs come as separate
+    events), up to that text or 60 s."""
     client = socketio.AsyncClient()
     received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     confirmed = asyncio.Event()
@@ -127,23 +132,27 @@ async def _socket_chat(url: str, session_id: str, messages: list[str]) -> list[s
         await client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(confirmed.wait(), 30)
         replies = []
-        for message in messages:
+        for message, last in turns:
             await client.emit("user_uttered", {"message": message, "session_id": session_id})
-            texts = [(await asyncio.wait_for(received.get(), 60)).get("text") or ""]
-            while True:  # the reply's paragraphs come as separate events
+            reply, deadline = "", time.monotonic() + 60
+            while last not in reply and time.monotonic() < deadline:
                 try:
-                    texts.append((await asyncio.wait_for(received.get(), 2)).get("text") or "")
+                    event = await asyncio.wait_for(received.get(), deadline - time.monotonic())
                 except asyncio.TimeoutError:
                     break
-            replies.append("\n".join(texts))
+                reply += (event.get("text") or "") + "\n"
+            replies.append(reply)
         return replies
-    finally:
-        await client.disconnect()
+    finally:  # without waiting for the pending long-poll to end (~30 s)
+        await client.eio.disconnect(abort=True)
 
 
 def test_socketio(assistant: Assistant) -> None:
     sender = senders["socket.io"] = f"privacy-socket-{os.getpid()}"
-    replies = asyncio.run(_socket_chat(assistant.url, sender, [m for m, _, _ in SOCKET]))
+    turns = [(m, answers.answer(kommune, topic).next_step.text) for m, kommune, topic in SOCKET]
+    started = time.monotonic()
+    replies = asyncio.run(_socket_chat(assistant.url, sender, turns))
+    print(f"\nsocket.io: {len(turns)} turns in {time.monotonic() - started:.1f} s")
     for reply, (_, kommune, topic) in zip(replies, SOCKET, strict=True):
         assert_real_answer(reply, kommune, topic)
 
