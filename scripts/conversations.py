@@ -33,7 +33,7 @@ def store_url(explicit: str | None = None) -> str:
         return explicit
     url = os.environ.get("TRACKER_STORE_URL", "").strip()
     if url:
-        return url
+        return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url  # as run.sh
     db = Path(os.environ.get("TRACKER_DB") or DEFAULT_TRACKER_DB)
     if not db.is_absolute():
         db = PROJECT / db
