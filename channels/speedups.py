@@ -1,0 +1,48 @@
+"""Rasa 3.6 hot spots, fixed without changing what Rasa does.
+
+Imported by the ``channels`` package, which Rasa loads at start-up through credentials.yml.
+
+* ``RemoteAction._validate_action_result`` calls ``jsonschema.validate(result, schema)`` on every
+  custom action response. ``validate`` first checks the *schema* against the JSON-Schema
+  meta-schema, every time; with Rasa's event schema that check was 55 % of the Rasa server's CPU
+  time per turn in a py-spy profile under load (bench/README.md). The replacement validates every
+  response against the same schema with a validator built once (the schema itself is checked once,
+  at first use) and raises the same ``ValidationError`` with the same message.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import ValidationError
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+
+
+@lru_cache(maxsize=1)
+def _action_response_validator() -> Any:
+    schema = RemoteAction.action_response_format_spec()
+    cls = validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    try:
+        _action_response_validator().validate(result)
+        return True
+    except ValidationError as e:
+        e.message += (
+            ". Failed to validate Action server response from API, "
+            "make sure your response from the Action endpoint is valid. "
+            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+        )
+        raise e
+
+
+def apply() -> None:
+    """Install the replacements (idempotent)."""
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
