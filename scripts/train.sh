@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 .venv/bin/python scripts/gen_nlu_from_knowledge.py --check
 start=$(date +%s)
 set +e
-.venv/bin/rasa train --fixed-model-name traeningsguide --out models 2>&1 \
+# Written to build/ first and moved into place: a server starting meanwhile never reads half a file.
+mkdir -p build/train models
+.venv/bin/rasa train --fixed-model-name traeningsguide --out build/train 2>&1 \
     | grep --line-buffered -v -e "^To enable the following instructions" -e "tensorflow/" -e "TF-TRT"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || { echo "ERROR: rasa train failed (exit $status)" >&2; exit "$status"; }
-[ -f models/traeningsguide.tar.gz ] || { echo "ERROR: no model was written" >&2; exit 1; }
+[ -f build/train/traeningsguide.tar.gz ] || { echo "ERROR: no model was written" >&2; exit 1; }
+mv -f build/train/traeningsguide.tar.gz models/traeningsguide.tar.gz
 echo "train: done in $(( $(date +%s) - start )) s (models/traeningsguide.tar.gz)"
