@@ -278,3 +278,16 @@ def test_fuzz_the_running_server(shared_assistant: Assistant, capsys: pytest.Cap
     assert tried >= FUZZ_EXAMPLES
     assert _outages_logged(shared_assistant) == outages_logged_before, "a turn failed (see rasa.log)"
     assert any("Kilde: Køge" in t for t in texts)
+
+
+def test_streamed_replies_go_through_the_same_guard(server: str, kb: KnowledgeBase) -> None:
+    """Rasa's ?stream=true variant: one JSON message per line, same cleaning and same hint."""
+    response = requests.post(f"{server}?stream=true", json={"sender": "bad-input-stream", "message": " "},
+                             timeout=60)
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    assert [m.get("text") for m in lines] == [kb.texts["channel"]["empty"]]
+    response = requests.post(f"{server}?stream=true", json={"sender": "bad-input-stream",
+                                                            "message": "hvad koster kørsel i Køge?"}, timeout=60)
+    lines = [json.loads(line) for line in response.text.splitlines() if line.strip()]
+    assert any("Kilde: Køge" in m.get("text", "") for m in lines)
