@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install browser lint check validate train test test-rasa run shell lock cluster-test forget
+.PHONY: help install browser lint check validate train test test-rasa run shell lock cluster-test forget bench quality
 
 help:
 	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
@@ -14,6 +14,8 @@ help:
 	@echo "make check      validate the knowledge base and print counts and source coverage"
 	@echo "make validate   rasa data validate (unexplained warnings fail)"
 	@echo "make test-rasa  the end-to-end test stories and the NLU held-out gate on the trained model"
+	@echo "make bench      speed against a stock \`rasa init\` assistant + NLU quality (held-out, 5-fold CV); appends to bench/results.md"
+	@echo "make quality    only the NLU quality report (held-out set and 5-fold cross-validation)"
 	@echo "make lock       re-resolve the dependencies into constraints.txt"
 	@echo "make cluster-test  two Rasa replicas behind nginx with Redis and PostgreSQL: 200 turns (installs them)"
 	@echo "make forget SENDER=<id>  delete one conversation from the tracker store (scripts/conversations.py)"
@@ -59,3 +61,9 @@ forget: install
 
 cluster-test: train
 	@bash scripts/cluster_test.sh
+
+bench: install
+	$(PY) scripts/bench.py
+
+quality: train
+	$(PY) scripts/nlu_report.py
