@@ -230,6 +230,10 @@ def _outages_logged(assistant: Assistant) -> int:
 
 
 def test_fuzz_the_running_server(shared_assistant: Assistant, capsys: pytest.CaptureFixture[str]) -> None:
+    """500 well-formed requests with any text (through NLU and the dialogue) and 500 arbitrary
+    bodies with arbitrary content types. derandomize=True: the same examples on every run of the
+    same code and test selection (Hypothesis also draws on literals in the project's loaded modules,
+    so running this file alone gives other, equally fixed, examples than `make test` does)."""
     url = shared_assistant.webhook
     session = requests.Session()
     statuses: Counter[str] = Counter()
