@@ -17,8 +17,9 @@ MIN_KOMMUNE_F1 = 0.95
 
 def main(report_dir: Path) -> int:
     intents = json.loads((report_dir / "intent_report.json").read_text(encoding="utf-8"))
-    entity_files = sorted(report_dir.glob("*Classifier_report.json"))
-    entity_files += sorted(report_dir.glob("*Extractor_report.json"))
+    # the entity extractor's report (CRFEntityExtractor); a classifier's only if no extractor reports
+    entity_files = sorted(report_dir.glob("*Extractor_report.json"))
+    entity_files += sorted(report_dir.glob("*Classifier_report.json"))
     if not entity_files:
         print(f"no entity report in {report_dir}", file=sys.stderr)
         return 1

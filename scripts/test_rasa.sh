@@ -21,6 +21,7 @@ fi
 grep -h -E "Correct:|Accuracy|F1-Score" build/stories/*.txt 2>/dev/null | head -5 || true
 
 echo "== NLU held-out set (tests/nlu/heldout.yml, never trained on)"
+rm -rf build/nlu-heldout  # no report of an earlier pipeline may be read by the gate
 set +e
 .venv/bin/rasa test nlu --model "$MODEL" --nlu tests/nlu/heldout.yml --out build/nlu-heldout 2>&1 | quiet >/dev/null
 status=${PIPESTATUS[0]}
