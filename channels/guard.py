@@ -33,6 +33,7 @@ from sanic import Blueprint, Sanic
 
 from channels import replies
 from channels.text import clean_message
+from traeningsguide.privacy import mask_personal_numbers_in
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class TurnGuard:
     async def __call__(self, message: UserMessage) -> None:
         clean = clean_message(message.text)
         message.text = clean.text
+        # a client's metadata is stored with the user event: personal numbers masked there too
+        message.metadata = mask_personal_numbers_in(message.metadata)
         output, sender = message.output_channel, message.sender_id
         if not clean.text:
             await output.send_response(sender, {"text": replies.empty_message()})

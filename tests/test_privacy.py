@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from traeningsguide.privacy import mask_personal_numbers
+from traeningsguide.privacy import mask_personal_numbers, mask_personal_numbers_in
 
 
 @pytest.mark.parametrize("text,masked", [
@@ -27,3 +27,13 @@ def test_short_numbers_are_kept(text: str) -> None:
 def test_none_and_empty() -> None:
     assert mask_personal_numbers(None) is None
     assert mask_personal_numbers("") == ""
+
+
+def test_metadata_is_masked_deeply_and_copied() -> None:
+    metadata = {"note": "cpr 170248-3917", "ids": [1702483917, 42], "nested": {"0101501234": ("x 5667 2626",)},
+                "flag": True, "score": 0.5, "none": None}
+    masked = mask_personal_numbers_in(metadata)
+    assert masked == {"note": "cpr ######-####", "ids": ["##########", 42],
+                      "nested": {"##########": ["x #### ####"]}, "flag": True, "score": 0.5, "none": None}
+    assert metadata["note"] == "cpr 170248-3917"  # the original is not changed
+    assert mask_personal_numbers_in(None) is None

@@ -98,7 +98,10 @@ def test_digit_forms_cover_every_way_of_writing_them() -> None:
 def test_rest(assistant: Assistant) -> None:
     sender = senders["REST"] = f"privacy-rest-{os.getpid()}"
     for message, kommune, topic in REST:
-        body = json.dumps({"sender": sender, "message": message}).encode()
+        # a client's metadata is stored with the user event: the same numbers go there too
+        body = json.dumps({"sender": sender, "message": message,
+                           "metadata": {"note": message, "ids": [int(d) for d in digit_forms(message) if d.isdigit()]}
+                           }).encode()
         request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))

@@ -9,6 +9,7 @@ numbers in them stay as they are.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MASK = "#"
 # 8+ digits, optionally in groups separated by one space or dash: 0101501234, 010150-1234,
@@ -21,3 +22,22 @@ def mask_personal_numbers(text: str | None) -> str | None:
     if text is None:
         return None
     return _LONG_DIGITS.sub(lambda m: re.sub(r"\d", MASK, m.group(0)), text)
+
+
+def mask_personal_numbers_in(value: Any) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings, numbers) with every string, key included,
+    masked as ``mask_personal_numbers`` does; numbers of 8 or more digits become masked strings."""
+    if isinstance(value, str):
+        return mask_personal_numbers(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        text = str(value)
+        masked = mask_personal_numbers(text)
+        return value if masked == text else masked
+    if isinstance(value, dict):
+        return {mask_personal_numbers_in(k) if isinstance(k, str) else k: mask_personal_numbers_in(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_personal_numbers_in(item) for item in value]
+    return value
