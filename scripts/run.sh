@@ -3,7 +3,10 @@
 #   RASA_PORT (default 5005), ACTION_PORT (default 5055), WEB_PORT (default 8000) override the ports;
 #   TRACKER_DB (default build/tracker.db) is the SQLite file that keeps the conversations;
 #   TRACKER_STORE_URL=postgresql://user:pass@host:port/db keeps them in PostgreSQL instead
-#   (deploy/endpoints.postgres.yml).
+#   (deploy/endpoints.postgres.yml);
+#   REDIS_HOST (REDIS_PORT, REDIS_PASSWORD) adds a Redis lock store, which Rasa needs to run more
+#   than one process: SANIC_WORKERS=2 REDIS_HOST=127.0.0.1 make run (deploy/endpoints.workers.yml,
+#   or deploy/endpoints.cluster.yml together with TRACKER_STORE_URL).
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
 cd "$(dirname "$0")/.."
@@ -20,6 +23,11 @@ if [ -n "${TRACKER_STORE_URL:-}" ]; then
     export TRACKER_STORE_URL="${TRACKER_STORE_URL/#postgres:\/\//postgresql://}"  # SQLAlchemy's name
     ENDPOINTS=deploy/endpoints.postgres.yml
     echo "Conversations are kept in PostgreSQL (TRACKER_STORE_URL)"
+fi
+if [ -n "${REDIS_HOST:-}" ]; then
+    export REDIS_PORT="${REDIS_PORT:-6379}" REDIS_PASSWORD="${REDIS_PASSWORD:-}"
+    if [ -n "${TRACKER_STORE_URL:-}" ]; then ENDPOINTS=deploy/endpoints.cluster.yml; else ENDPOINTS=deploy/endpoints.workers.yml; fi
+    echo "Redis lock store at ${REDIS_HOST}:${REDIS_PORT}; Rasa workers: ${SANIC_WORKERS:-1} (SANIC_WORKERS)"
 fi
 RASA=.venv/bin/rasa
 MODEL=models/traeningsguide.tar.gz
