@@ -13,10 +13,11 @@ bot asks; the municipality alone must answer the pending question; follow-ups wi
 municipality must be answered for it ("Kilde: <its source>"); "og i <another>?" switches, and the
 follow-ups after it must be answered for the new one. The expected sources come from the
 knowledge base (traeningsguide.knowledge), not from copies here. After the first phase every turn
-must be in the PostgreSQL tracker store (TRACKER_STORE_URL); the Redis lock store (REDIS_HOST,
-REDIS_PORT, REDIS_PASSWORD) must have been used; the replicas' and the action server's logs must
-show no lock errors, no tracebacks and no ERROR lines. Turns of the second phase missing from the
-store are counted and reported, not failed (see the comment at phase 2).
+must be in the PostgreSQL tracker store (TRACKER_STORE_URL); after the second phase all 40 of its
+turns too, and every conversation's turns stored one after the other (each turn's user message,
+then its bot messages and action_listen, before the next user message: what the lock guarantees);
+the Redis lock store (REDIS_HOST, REDIS_PORT, REDIS_PASSWORD) must have been used; the replicas' and
+the action server's logs must show no lock errors, no tracebacks and no ERROR lines.
 """
 
 from __future__ import annotations
@@ -189,6 +190,50 @@ def stored_user_turns(prefix: str) -> dict[str, int]:
         engine.dispose()
 
 
+def stored_events(prefix: str) -> dict[str, list[tuple[str, str]]]:
+    """Per conversation, its events in the order stored: (type, user text or action name)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(os.environ["TRACKER_STORE_URL"])
+    events: dict[str, list[tuple[str, str]]] = {}
+    try:
+        with engine.connect() as db:
+            rows = db.execute(sa.text("SELECT sender_id, type_name, action_name, data FROM events "
+                                      "WHERE sender_id LIKE :prefix ORDER BY id"), {"prefix": prefix + "%"})
+            for sender, type_name, action_name, data in rows:
+                detail = (json.loads(data).get("text") or "") if type_name == "user" else (action_name or "")
+                events.setdefault(sender, []).append((type_name, detail))
+    except sa.exc.SQLAlchemyError as error:
+        print(f"PostgreSQL: {str(error).splitlines()[0]}", file=sys.stderr)
+    finally:
+        engine.dispose()
+    return events
+
+
+def turn_order_problems(events: list[tuple[str, str]], last_two: tuple[str, str]) -> list[str]:
+    """What shows that a conversation's turns were not stored whole and one after the other.
+
+    Every user message must be followed by the bot's messages and action_listen before the next
+    user message; the last two user messages must be the pair sent at once (in either order). Two
+    replicas processing the conversation at once break this: the SQL tracker store keeps only the
+    events beyond what it already has, so one turn is lost or its events end up in pieces.
+    """
+    problems = []
+    users = [i for i, (kind, _) in enumerate(events) if kind == "user"]
+    if len(users) != TURNS + 2:
+        problems.append(f"{len(users)} user turns stored, expected {TURNS + 2}")
+    for n, (start, end) in enumerate(zip(users, users[1:] + [len(events)], strict=False)):
+        turn = events[start:end]
+        if not any(kind == "bot" for kind, _ in turn):
+            problems.append(f"user turn {n} ({turn[0][1]!r}) has no bot message before the next user turn")
+        if turn[-1] != ("action", "action_listen"):
+            problems.append(f"user turn {n} ({turn[0][1]!r}) does not end with action_listen: {turn[-1]}")
+    stored_pair = sorted(events[i][1] for i in users[-2:])
+    if stored_pair != sorted(last_two):
+        problems.append(f"the last two user turns are {stored_pair}, expected {sorted(last_two)}")
+    return problems
+
+
 def redis_lock_writes() -> int:
     """How often a lock was written to Redis (Rasa's RedisLockStore saves each lock with SET)."""
     import redis
@@ -242,18 +287,19 @@ def main() -> int:
     stored = stored_user_turns(prefix)
     complete = sum(stored.get(c.sender) == TURNS for c in conversations)
 
-    # Phase 2: two messages of one conversation at the same time, for every conversation. Measured
-    # and reported, not a failure when a turn is missing from the store afterwards: Rasa Open
-    # Source's RedisLockStore issues and returns tickets with a read-modify-write that is not
-    # atomic, so two replicas that receive the same conversation's messages in the same instant can
-    # both go ahead, and the SQL tracker store then keeps only one of the two turns
-    # (RasaHQ/rasa#9213; the ConcurrentRedisLockStore that fixes it is not in Rasa Open Source).
+    # Phase 2: two messages of one conversation at the same time, for every conversation, one to
+    # each replica. The lock store must make one replica wait for the other: with Rasa Open
+    # Source's RedisLockStore, whose ticket updates are not atomic, both could go ahead and the SQL
+    # tracker store then kept only one of the two turns (RasaHQ/rasa#9213); the lock store of
+    # deploy/endpoints.cluster.yml (channels/locks.py) makes them atomic. A lost turn fails the test.
     concurrent: list[Result] = []
     split = 0
+    pairs_sent: dict[str, tuple[str, str]] = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
         for c, conversation in enumerate(conversations):
             expect = conversation.steps[-1].expect
             texts = (FOLLOW_UPS[(c + 7) % len(FOLLOW_UPS)], FOLLOW_UPS[(c + 8) % len(FOLLOW_UPS)])
+            pairs_sent[conversation.sender] = texts
             outcomes = list(pool.map(post, (url, url), (conversation.sender,) * 2, texts))
             for text, (status, upstream, replies, seconds) in zip(texts, outcomes, strict=True):
                 result = Result(c, TURNS, status, upstream, seconds, "")
@@ -263,6 +309,10 @@ def main() -> int:
 
     after = stored_user_turns(prefix)
     lost = sum(max(0, stored.get(c.sender, 0) + 2 - after.get(c.sender, 0)) for c in conversations)
+    events = stored_events(prefix)
+    order_problems = {c.sender: turn_order_problems(events.get(c.sender, []), pairs_sent[c.sender])
+                      for c in conversations}
+    order_problems = {sender: problems for sender, problems in order_problems.items() if problems}
     lock_writes = redis_lock_writes()
     lock_waits = sum(r.seconds >= 0.9 for r in concurrent)
     lock_errors, log_problems = scan_logs([Path(p) for p in replicas.values()] + [args.action_log])
@@ -285,8 +335,8 @@ def main() -> int:
           f"with the right context {c_context}; the pair split across replicas in {split}/{CONVERSATIONS}")
     print(f"  turns that waited about a second for the conversation's lock: {lock_waits}; "
           f"max {max(r.seconds for r in concurrent) * 1000:.0f} ms")
-    print(f"  turns missing from the tracker store afterwards: {lost}/{len(concurrent)}"
-          + (" (WARNING: Rasa's RedisLockStore is not atomic across replicas, RasaHQ/rasa#9213)" if lost else ""))
+    print(f"  turns missing from the tracker store afterwards: {lost}/{len(concurrent)}; conversations whose "
+          f"turns are not stored one after the other: {len(order_problems)}/{CONVERSATIONS}")
     print(f"PostgreSQL after phase 1: {complete}/{CONVERSATIONS} conversations with all their {TURNS} user turns "
           f"stored ({sum(stored.values())} user turns); Redis: {lock_writes} lock writes")
     print(f"logs: {len(lock_errors)} lock errors, {len(log_problems)} other ERROR lines or tracebacks")
@@ -301,6 +351,10 @@ def main() -> int:
         failures.append(f"a replica answered no turn: {per_replica}")
     if complete != CONVERSATIONS:
         failures.append(f"PostgreSQL has not all turns: {stored}")
+    if lost:
+        failures.append(f"{lost} of the {len(concurrent)} simultaneous turns are missing from the tracker store: "
+                        "two replicas processed a conversation at once")
+    failures += [f"{sender}: {problem}" for sender, problems in order_problems.items() for problem in problems]
     if lock_writes < len(results) + len(concurrent):
         failures.append(f"only {lock_writes} lock writes in Redis for {len(results) + len(concurrent)} turns")
     failures += [f"lock error: {line}" for line in lock_errors]
@@ -314,7 +368,7 @@ def main() -> int:
         "concurrent": {"turns": len(concurrent), "answered": c_answered, "in_context": c_context, "split": split,
                        "lock_waits": lock_waits},
         "stored_complete": complete, "stored_user_turns": sum(stored.values()), "redis_lock_writes": lock_writes,
-        "concurrent_lost_from_store": lost,
+        "concurrent_lost_from_store": lost, "turn_order_problems": order_problems,
         "lock_errors": lock_errors, "log_problems": log_problems, "failures": failures,
         "transcript": [{"conversation": r.conversation, "turn": r.turn, "upstream": r.upstream,
                         "ms": round(r.seconds * 1000), "problem": r.problem, "text": r.text[:300]}

@@ -4,8 +4,10 @@
 # Installs (only if missing) Debian's redis-server, postgresql and nginx; starts PostgreSQL (tracker
 # store), Redis (lock store), one action server, two Rasa replicas with deploy/endpoints.cluster.yml
 # and nginx (deploy/nginx.conf) in front; then scripts/cluster_test.py sends 200 turns in 20
-# conversations through nginx, with consecutive turns of a conversation on different replicas, and
-# checks every answer, its context and the replicas' logs. Everything runs on free ports with its
+# conversations through nginx, with consecutive turns of a conversation on different replicas, then
+# 40 in pairs sent at the same instant to both replicas (each pair must be processed one after the
+# other: none may be lost from the tracker store), and checks every answer, its context and the
+# replicas' logs. Everything runs on free ports with its
 # data under build/cluster/ and is stopped and removed at the end, also on failure or Ctrl-C.
 # Logs and the report stay in build/cluster/logs/. Exit status non-zero on any failure.
 set -euo pipefail
