@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install browser lint check validate train test test-rasa run shell lock cluster-test forget bench quality
+.PHONY: help install browser redis lint check validate train test test-rasa run shell lock cluster-test forget bench quality
 
 help:
 	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
@@ -26,6 +26,9 @@ install:
 browser: install
 	@bash scripts/install_browser.sh
 
+redis:
+	@bash scripts/install_redis.sh
+
 lint: install
 	$(VENV)/bin/ruff check traeningsguide actions channels tests scripts
 
@@ -42,7 +45,7 @@ train: install
 test-rasa: train
 	@bash scripts/test_rasa.sh
 
-test: install browser lint check validate train
+test: install browser redis lint check validate train
 	$(PY) -m pytest
 	@bash scripts/test_rasa.sh
 
