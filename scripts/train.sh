@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Train models/traeningsguide.tar.gz unless Rasa's fingerprint says nothing changed.
+# Train models/traeningsguide.tar.gz (components whose data and config did not change come from Rasa's cache).
 set -euo pipefail
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"  # hide TensorFlow start-up chatter
 cd "$(dirname "$0")/.."
 .venv/bin/python scripts/gen_nlu_from_knowledge.py --check
 start=$(date +%s)
 set +e
-# Written to build/ first and moved into place: a server starting meanwhile never reads half a file.
+# Trained in build/train and moved into models/ by a rename: a server starting meanwhile never
+# reads half a file. (Rasa 3.6 always packs a new model; unchanged components come from its cache
+# in .rasa/cache, ~10 s.)
 mkdir -p build/train models
 .venv/bin/rasa train --fixed-model-name traeningsguide --out build/train 2>&1 \
     | grep --line-buffered -v -e "^To enable the following instructions" -e "tensorflow/" -e "TF-TRT"
