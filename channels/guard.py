@@ -31,7 +31,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, Sanic
 
-from channels import replies
+from channels import replies, speedups
 from channels.text import clean_message
 from traeningsguide.privacy import mask_personal_numbers_in
 
@@ -86,6 +86,11 @@ class TurnGuard:
             self.app = app
 
         blueprint.listener("before_server_start")(remember_app)
+
+        async def freeze(_app: Sanic, _loop: Any) -> None:
+            speedups.freeze_heap()
+
+        blueprint.listener("after_server_start")(freeze)
 
     async def __call__(self, message: UserMessage) -> None:
         clean = clean_message(message.text)
