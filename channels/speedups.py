@@ -25,10 +25,12 @@ from rasa.shared.constants import DOCS_BASE_URL
 logger = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=1)
 def freeze_heap() -> None:
     """Move everything alive now (the loaded model, spaCy's lemma table, TensorFlow, Rasa) out of
     the garbage collector's reach (``gc.freeze``), so a full collection no longer walks it during a
-    turn. Called once the server has started (the model is loaded in ``before_server_start``)."""
+    turn. Called once the server has started (the model is loaded in ``before_server_start``); both
+    channels ask for it, the cache makes it run once per process."""
     gc.collect()
     gc.freeze()
     logger.debug("gc.freeze: %d objects frozen", gc.get_freeze_count())

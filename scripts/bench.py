@@ -56,15 +56,12 @@ TARGET_TRAIN_S = 180.0
 # conversations
 
 
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
-
-
 def conversations(path: Path = STORIES) -> list[list[str]]:
     """The user turns of every test story, entity annotations removed."""
     stories = yaml.safe_load(path.read_text(encoding="utf-8"))["stories"]
     result = []
     for story in stories:
-        turns = [_ANNOTATION.sub(r"\1", step["user"]).strip() for step in story["steps"] if "user" in step]
+        turns = [nlu_report.strip_annotations(step["user"]) for step in story["steps"] if "user" in step]
         if turns:
             result.append(turns)
     return result

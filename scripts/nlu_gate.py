@@ -11,19 +11,18 @@ import json
 import sys
 from pathlib import Path
 
+from nlu_report import entity_report
+
 MIN_INTENT_MACRO_F1 = 0.90
 MIN_KOMMUNE_F1 = 0.95
 
 
 def main(report_dir: Path) -> int:
     intents = json.loads((report_dir / "intent_report.json").read_text(encoding="utf-8"))
-    # the entity extractor's report (CRFEntityExtractor); a classifier's only if no extractor reports
-    entity_files = sorted(report_dir.glob("*Extractor_report.json"))
-    entity_files += sorted(report_dir.glob("*Classifier_report.json"))
-    if not entity_files:
+    entities = entity_report(report_dir)
+    if not entities:
         print(f"no entity report in {report_dir}", file=sys.stderr)
         return 1
-    entities = json.loads(entity_files[0].read_text(encoding="utf-8"))
 
     print(f"{'intent':<22} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}  confused with")
     for name, row in sorted(intents.items()):

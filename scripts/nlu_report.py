@@ -30,6 +30,11 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 _DANISH_LETTERS = re.compile(r"[æøåÆØÅ]")
 
 
+def strip_annotations(text: str) -> str:
+    """Rasa training-data text without its entity annotations: "[Køge](kommune)" -> "Køge"."""
+    return _ANNOTATION.sub(r"\1", text).strip()
+
+
 def heldout_messages(path: Path = HELDOUT) -> list[tuple[str, str]]:
     """(plain text, intent) for every held-out example."""
     result = []
@@ -39,7 +44,7 @@ def heldout_messages(path: Path = HELDOUT) -> list[tuple[str, str]]:
         for line in block["examples"].splitlines():
             line = line.strip()
             if line.startswith("- "):
-                result.append((_ANNOTATION.sub(r"\1", line[2:]).strip(), block["intent"]))
+                result.append((strip_annotations(line[2:]), block["intent"]))
     return result
 
 
@@ -53,7 +58,9 @@ def _run(args: list[str], log: Path) -> str:
     return result.stdout + result.stderr
 
 
-def _entity_report(folder: Path) -> dict:
+def entity_report(folder: Path) -> dict:
+    """The entity report of a `rasa test nlu` folder: the extractor's (CRFEntityExtractor), or a
+    classifier's if no extractor reported; {} if there is none."""
     files = sorted(folder.glob("*Extractor_report.json")) or sorted(folder.glob("*Classifier_report.json"))
     return json.loads(files[0].read_text(encoding="utf-8")) if files else {}
 
@@ -64,7 +71,7 @@ def heldout_lines(model: Path, out: Path) -> list[str]:
          out / "heldout.log")
     intents = json.loads((folder / "intent_report.json").read_text(encoding="utf-8"))
     errors = json.loads((folder / "intent_errors.json").read_text(encoding="utf-8"))
-    entities = _entity_report(folder)
+    entities = entity_report(folder)
 
     lines = ["### NLU on the held-out set (tests/nlu/heldout.yml)", "",
              "| intent | precision | recall | F1 | n |", "|---|---:|---:|---:|---:|"]
@@ -130,7 +137,7 @@ def cv_lines(config: Path, folds: int, out: Path) -> list[str]:
                          f"{f.get('Precision', '–')} |")
     if len(lines) == 4:
         lines.append(f"| (no figures parsed; see {out / 'cv.log'}) | | | |")
-    per_entity = _entity_report(folder)
+    per_entity = entity_report(folder)
     if per_entity:
         rows = [(n, r) for n, r in sorted(per_entity.items())
                 if isinstance(r, dict) and "f1-score" in r and not n.endswith(" avg") and n != "no_entity"]
