@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: help install browser redis lint check validate train test test-rasa run shell lock cluster-test forget bench quality
+.PHONY: help install browser redis lint check validate train test test-rasa eval run shell lock cluster-test forget bench quality
 
 help:
 	@echo "make run        start the assistant: action server + Rasa (REST and socket.io on port 5005)"
@@ -14,6 +14,7 @@ help:
 	@echo "make check      validate the knowledge base and print counts and source coverage"
 	@echo "make validate   rasa data validate (unexplained warnings fail)"
 	@echo "make test-rasa  the end-to-end test stories and the NLU held-out gate on the trained model"
+	@echo "make eval       the answer-level gate: the blind-written conversations through the REST channel (tests/eval)"
 	@echo "make bench      speed against a stock \`rasa init\` assistant + NLU quality (held-out, 5-fold CV); appends to bench/results.md"
 	@echo "make quality    only the NLU quality report (held-out set and 5-fold cross-validation)"
 	@echo "make lock       re-resolve the dependencies into constraints.txt"
@@ -44,6 +45,9 @@ train: install
 
 test-rasa: train
 	@bash scripts/test_rasa.sh
+
+eval: train
+	$(PY) -m pytest tests/test_eval.py -q
 
 test: install browser redis lint check validate train
 	$(PY) -m pytest

@@ -111,11 +111,13 @@ def _end(text: str, kb: KnowledgeBase) -> str:
     return text if text.endswith(end) else text + end
 
 
-def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | None = None) -> NextStep:
-    """The concrete next step: whom to contact, phone and hours where the source states them."""
+def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | None = None,
+              with_hours: bool = True, long_days: bool = False) -> NextStep:
+    """The concrete next step: whom to contact, phone and (``with_hours``) hours where the source
+    states them (``long_days``: weekdays written out)."""
     kb = kb or knowledge()
     t = kb.texts["next_step"]
-    hours_text = hours_mod.describe(contact.hours, kb.texts)
+    hours_text = hours_mod.describe(contact.hours, kb.texts, long=long_days) if with_hours else ""
     if contact.phone and hours_text:
         line = t["call_hours"].format(name=contact.name, phone=format_phone(contact.phone), hours=hours_text)
     elif contact.phone:
@@ -226,12 +228,13 @@ def _next_step_for(municipality: Municipality, parts: list[ServicePart], kb: Kno
 
 
 def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBase | None = None,
-           *, exclude_kind: str | None = None) -> Answer:
+           *, exclude_kind: str | None = None, services: tuple[str, ...] | None = None) -> Answer:
     """What ``kommune``'s source says on ``topic``, for ``service`` or for each service.
 
     ``kommune``: id, name or any spelling; ``topic``: topic id or label; ``service``: a service id
     of the municipality, a service kind, free text ("efter sygehus"), or None for all services.
-    ``exclude_kind`` leaves out the services of one kind (the citizen said no to its question).
+    ``exclude_kind`` leaves out the services of one kind (the citizen said no to its question);
+    ``services`` (ids of the municipality's services) narrows the answer to them.
     When the facts differ between the services covered, each is answered briefly, followed by
     the question that decides which applies.
     """
@@ -241,6 +244,8 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
     if topic == "contact":
         return contact_answer(municipality.id, service, kb=kb)
     service_ids, missing_kinds = _selected_services(municipality, service, kb)
+    if services:
+        service_ids = tuple(s for s in service_ids if s in services) or service_ids
     if exclude_kind and service is None:
         remaining = tuple(s for s in service_ids if exclude_kind not in municipality.services[s].kinds)
         service_ids = remaining or service_ids

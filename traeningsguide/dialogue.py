@@ -1,30 +1,51 @@
-"""One turn of the conversation: what to answer, given the state, the intent, entities and text.
+"""One turn of the conversation: what to answer, given the state, the NLU's reading and the text.
 
 Pure Python with no Rasa imports: the Rasa action turns the tracker into a :class:`State`, calls
 :func:`respond` and sends the messages; the same function is unit-tested directly. All Danish text
 comes from the knowledge base (facts and knowledge/texts.yml).
 
-Behaviour:
-- a question naming a municipality is answered at once; without one, the guide asks which and
-  answers the pending question when the municipality arrives;
-- the municipality, the service kind and the topic are remembered, so "og i Rødovre?" repeats the
-  last topic for Rødovre, and a new topic needs no municipality;
-- a municipality the guide does not cover gets an honest "not covered" and nothing else;
-- where services differ, the answer gives each briefly and asks the deciding question; "ja"/"nej"
-  to it narrows the answer to the right service.
+A turn:
+1. An acute situation gets the guide's safety text (112) first.
+2. The municipality, the service kind and the situation come from the message and the conversation
+   (a story's context counts; a correction replaces the last choice).
+3. The message's questions (up to three) are each answered by the facts that match them best
+   (traeningsguide.retrieval), in their sourced wording, with one source line and one next step.
+   A follow-up with little of its own ("og i Rødovre?", "og børnetræning?") is the last question
+   again with the one thing changed.
+4. Where the services of the municipality answer differently and nothing decides between them, the
+   short deciding question comes first, with Ja/Nej buttons; the answer follows on "ja"/"nej".
+5. Several municipalities ("hvilke kommuner …", "alle fem"): one short line each.
+6. Nothing matches well: the guide says it is not sure, offers the nearest topics and the contact;
+   where the source contains none of the question's specific words, it says the source is silent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from traeningsguide import answers, eligibility, names
-from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
+from traeningsguide import answers, eligibility, names, questions, retrieval
+from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, knowledge
+from traeningsguide.retrieval import CONTACT_TOPIC, Scored
+from traeningsguide.textnorm import loose
 
 SITUATION = "situation"  # pseudo-topic: the citizen described a situation (eligibility check)
 TOPIC_INTENT_PREFIX = "ask_"
+MORE_INTENT = "ask_more"  # the "Mere om …" button: the rest of a topic
+SMALL_TALK = {"greet": "greet", "goodbye": "goodbye", "thanks": "thanks", "bot_challenge": "bot_challenge"}
+
+# Scores (traeningsguide.retrieval) that decide how sure the guide is; tuned on tests/eval/set1.
+SURE = 0.30  # at or above: answer
+MAYBE = 0.17  # between MAYBE and SURE: answer when the question's words are in the source, else silent
+MAX_LISTED = 2  # services that differ are listed briefly up to this many; more: the deciding question
+MAX_LISTED_WORDS = 60  # … and while the list stays this short
+MAX_LISTED_SHORT = 4  # short answers ("… er gratis.") are listed for up to this many services
+CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
+SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
+MAX_ANSWER_WORDS = 50  # the second fact only when both together stay this short
+OUT_OF_SCOPE_CONFIDENCE = 0.5
+CARRY_MAX_TERMS = 4  # a follow-up with at most this many words of its own is read with the last question
 
 
 @dataclass(frozen=True)
@@ -46,9 +67,12 @@ class State:
     kommune: str | None = None  # id of a covered municipality
     service: str | None = None  # a service kind id
     topic: str | None = None  # the last or pending topic, or SITUATION
-    pending: bool = False  # waiting for the municipality to answer ``topic``
+    pending: bool = False  # waiting for the municipality to answer ``question``
     decide_kind: str | None = None  # the kind the last deciding question asked about
     situations: tuple[str, ...] = ()
+    question: str | None = None  # the last question (answered again on "ja"/"nej", "og i …?", corrections)
+    excluded: tuple[str, ...] = ()  # service kinds the citizen said no to
+    english: bool = False
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> State:
@@ -60,11 +84,15 @@ class State:
             pending=bool(slots.get("pending")),
             decide_kind=slots.get("decide_kind") or None,
             situations=tuple(slots.get("situations") or ()),
+            question=slots.get("question") or None,
+            excluded=tuple(slots.get("excluded") or ()),
+            english=bool(slots.get("english")),
         )
 
     def as_slots(self) -> dict[str, Any]:
         values = asdict(self)
         values["situations"] = list(self.situations)
+        values["excluded"] = list(self.excluded)
         return values
 
 
@@ -86,10 +114,23 @@ def kommune_buttons(kb: KnowledgeBase) -> tuple[Button, ...]:
     )
 
 
-def topic_buttons(kb: KnowledgeBase) -> tuple[Button, ...]:
-    return tuple(
-        Button(kb.topics[t].label, f"/{kb.topics[t].intent}") for t in kb.texts["dialogue"]["main_topics"]
-    )
+def topic_button(topic: str, kb: KnowledgeBase) -> Button:
+    return Button(kb.topics[topic].label, f"/{kb.topics[topic].intent}")
+
+
+def topic_buttons(kb: KnowledgeBase, topics: Iterable[str] | None = None) -> tuple[Button, ...]:
+    return tuple(topic_button(t, kb) for t in (topics or kb.texts["dialogue"]["main_topics"]))
+
+
+def more_button(topic: str, kb: KnowledgeBase) -> Button:
+    label = kb.topics[topic].label
+    title = kb.texts["dialogue"]["more"].format(topic=label[:1].lower() + label[1:])
+    return Button(title, f'/{MORE_INTENT}{{"topic":"{topic}"}}')
+
+
+def yes_no_buttons(kb: KnowledgeBase) -> tuple[Button, ...]:
+    d = kb.texts["dialogue"]
+    return (Button(d["button_yes"], "/affirm"), Button(d["button_no"], "/deny"))
 
 
 AMBIGUOUS = names.MunicipalityMatch("covered", "", None)  # several covered municipalities named
@@ -99,17 +140,9 @@ def _mentioned_municipality(values: Iterable[str], text: str, kb: KnowledgeBase)
     """The municipality a message is about: from the NLU's kommune entities, else from the text.
 
     One covered municipality wins over uncovered ones ("jeg bor i Aarhus, men min mor bor i Køge");
-    two covered ones are ambiguous (AMBIGUOUS: ask which); only uncovered ones: the first of them.
+    two covered ones are ambiguous (AMBIGUOUS); only uncovered ones: the first of them.
     """
-    matches: list[names.MunicipalityMatch] = []
-    for value in values:
-        if value in kb.municipalities:
-            m = kb.municipalities[value]
-            matches.append(names.MunicipalityMatch("covered", m.short_name, m.id, value))
-        else:
-            matches.extend(names.find_municipalities(value, kb))
-    if not matches:
-        matches = names.find_municipalities(text, kb)
+    matches = _municipality_matches(values, text, kb)
     covered = {m.id: m for m in matches if m.covered}
     if len(covered) > 1:
         return AMBIGUOUS
@@ -118,7 +151,19 @@ def _mentioned_municipality(values: Iterable[str], text: str, kb: KnowledgeBase)
     return matches[0] if matches else None
 
 
+def _municipality_matches(values: Iterable[str], text: str, kb: KnowledgeBase) -> list[names.MunicipalityMatch]:
+    matches: list[names.MunicipalityMatch] = []
+    for value in values:
+        if value in kb.municipalities:
+            m = kb.municipalities[value]
+            matches.append(names.MunicipalityMatch("covered", m.short_name, m.id, value))
+        else:
+            matches.extend(names.find_municipalities(value, kb))
+    return matches + [m for m in names.find_municipalities(text, kb) if m not in matches]
+
+
 def _mentioned_kind(values: Iterable[str], text: str, kb: KnowledgeBase) -> str | None:
+    """The service kind a message points to: a named kind, else the kind of a situation it describes."""
     for value in values:
         if value in kb.service_kinds:
             return value
@@ -126,87 +171,544 @@ def _mentioned_kind(values: Iterable[str], text: str, kb: KnowledgeBase) -> str 
         if kinds:
             return kinds[0]
     kinds = names.find_service_kinds(text, kb)
-    return kinds[0] if kinds else None
+    if kinds:
+        return kinds[0]
+    for situation in names.find_situations(text, kb):
+        kind = kb.situations[situation].kind
+        if kind:
+            return kind
+    return None
 
 
-def _ask_kommune(state: State, kb: KnowledgeBase) -> Turn:
-    return Turn((Message(kb.texts["dialogue"]["ask_kommune"], kommune_buttons(kb)),), replace(state, pending=True))
+# --------------------------------------------------------------------------------------------
+# Answers for one municipality
 
 
-def _contact_hint(municipality: Municipality | None, kb: KnowledgeBase) -> tuple[Message, ...]:
-    if municipality is None:
-        return ()
-    step = answers.next_step(municipality, municipality.contact(None), kb).text
-    return (Message(kb.texts["dialogue"]["contact_hint"].format(step=step)),)
+@dataclass
+class Part:
+    """The answer to one question for one municipality."""
+
+    lines: list[str]
+    contact: Contact
+    topic: str | None = None
+    decide_kind: str | None = None  # the services differ: ask this kind's question first
+    more: str | None = None  # the topic has more facts: offer "Mere om …"
+    sure: bool = True
+    facts: list[Fact] = field(default_factory=list)
+    score: float = 1.0  # how well the best candidate matched
 
 
-def _topic_reply(state: State, kb: KnowledgeBase, exclude_kind: str | None) -> tuple[str, str | None]:
-    """The answer text for the state's topic (all topics its intent covers) and the deciding kind."""
-    assert state.kommune and state.topic
-    intent = kb.topics[state.topic].intent
-    topics = topics_for_intent(intent, kb) if intent else (state.topic,)
-    results = [answers.answer(state.kommune, t, state.service, kb, exclude_kind=exclude_kind) for t in topics]
-    stated = [r for r in results if r.stated] or results[:1]
-    first = stated[0]
-    body = "\n\n".join(r.text for r in stated)
-    return "\n\n".join((body, first.source, first.next_step.text)), first.deciding_kind
+def _scope(m: Municipality, state: State, kb: KnowledgeBase) -> tuple[tuple[str, ...], str | None]:
+    """(the municipality's services the question is about, a kind the citizen named that it lacks)."""
+    if state.service:
+        ids = tuple(s.id for s in m.services.values() if state.service in s.kinds)
+        return (ids, None) if ids else ((), state.service)
+    ids = tuple(s.id for s in m.services.values()
+                if not any(kb.service_kinds[k].needs_hint for k in s.kinds)
+                and not set(s.kinds) <= set(state.excluded))
+    return ids or tuple(m.services), None
+
+
+def _service_contact(m: Municipality, service_ids: Iterable[str]) -> Contact:
+    contacts = {m.services[s].contact for s in service_ids}
+    return m.contacts[contacts.pop()] if len(contacts) == 1 else m.contact(None)
+
+
+def _candidate_contact(m: Municipality, s: Scored) -> Contact:
+    c = s.candidate
+    if c.fact and c.fact.contact:
+        return m.contacts[c.fact.contact]
+    if c.not_stated:
+        return m.contacts[c.not_stated.ask]
+    if c.contact:
+        return c.contact
+    return _service_contact(m, c.services)
+
+
+def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool) -> str:
+    c = s.candidate
+    if c.fact:
+        return c.fact.text
+    if c.contact:
+        return answers.next_step(m, c.contact, kb, with_hours=True, long_days=True).text
+    assert c.not_stated
+    if english:
+        return kb.texts["english"]["not_stated"].format(title=m.source_title)
+    sentence = kb.texts["answer"]["not_stated"].format(title=m.source_title, missing=kb.topics[c.topic].missing)
+    return f"{sentence} {c.not_stated.text}" if c.not_stated.text else sentence
+
+
+def _key(s: Scored) -> str:
+    """What a candidate says: services with the same fact text or the same silence say the same."""
+    c = s.candidate
+    if c.fact:
+        return "fact:" + c.fact.text
+    if c.contact:
+        return "contact:" + c.contact.id
+    return f"not_stated:{c.topic}:{c.not_stated.text if c.not_stated else ''}"
+
+
+def _deciding_kind(m: Municipality, groups: list[list[str]], state: State) -> str | None:
+    kinds_per_group = [{k for sid in g for k in m.services[sid].kinds} for g in groups]
+    for kind in answers.DECIDING_ORDER:
+        if kind in state.excluded:
+            continue
+        holders = [kind in kinds for kinds in kinds_per_group]
+        if any(holders) and not all(holders):
+            return kind
+    return None
+
+
+class _Answerer:
+    """Answers questions for a conversation state with one knowledge base's index."""
+
+    def __init__(self, kb: KnowledgeBase, state: State, priors: Mapping[str, float], english: bool) -> None:
+        self.kb, self.state, self.priors, self.english = kb, state, priors, english
+        self.index = retrieval.index(kb)
+
+    def ranked(self, m: Municipality, services: tuple[str, ...], text: str, last_topic: str | None,
+               context: str | None = None) -> tuple[retrieval.Query, list[Scored]]:
+        """The candidates for a question; with ``context`` (the rest of a story, or the last question
+        of a follow-up) each candidate keeps the better of its score for the question alone and
+        for the question with its context (discounted by CONTEXT_WEIGHT)."""
+        q = self.index.query(text)
+        ranked = self.index.rank(q, m.id, services, priors=self.priors, last_topic=last_topic)
+        if not context:
+            return q, ranked
+        wide = self.index.query(f"{text} {context}")
+        best = {id(s.candidate): s for s in ranked}
+        for s in self.index.rank(wide, m.id, services, priors=self.priors, last_topic=last_topic):
+            discounted = replace(s, score=s.score * CONTEXT_WEIGHT)
+            if discounted.score > best[id(s.candidate)].score:
+                best[id(s.candidate)] = discounted
+        merged = sorted(best.values(), key=lambda s: -s.score)
+        return (wide if q.empty else q), merged
+
+    def part(self, m: Municipality, text: str, *, context: str | None = None, last_topic: str | None = None,
+             compare: bool = False) -> Part:
+        kb = self.kb
+        services, lacking = _scope(m, self.state, kb)
+        if lacking:
+            line = kb.texts["answer"]["service_not_described"].format(
+                title=m.source_title, service=kb.service_kinds[lacking].label.lower())
+            return Part([line], m.contact(None), sure=True)
+        if self.english:
+            text = questions.glossed(text, kb)
+            context = questions.glossed(context, kb) if context else context
+        q, ranked = self.ranked(m, services, text, last_topic, context)
+        best = ranked[0] if ranked else None
+        if best is None or best.score < MAYBE:
+            return self._not_found(m, q, ranked, services)
+        topic = best.candidate.topic
+        per_service: dict[str, Scored] = {}
+        for s in ranked:
+            if s.candidate.topic != topic:
+                continue
+            for sid in s.candidate.services:
+                if sid in services and sid not in per_service:
+                    per_service[sid] = s
+        groups: dict[str, list[str]] = {}
+        chosen: dict[str, Scored] = {}
+        for sid in services:
+            if sid in per_service:
+                key = _key(per_service[sid])
+                groups.setdefault(key, []).append(sid)
+                chosen.setdefault(key, per_service[sid])
+        if len(groups) > 1:
+            return self._differing(m, groups, chosen, services, topic, best, compare)
+        return self._single(m, best, ranked, services)
+
+    def _differing(self, m: Municipality, groups: dict[str, list[str]], chosen: dict[str, Scored],
+                   services: tuple[str, ...], topic: str, best: Scored, compare: bool) -> Part:
+        """The services answer differently: each briefly (labelled with its service), or, when that
+        would be long, the deciding question first. Services the source is silent on for the topic
+        get one short line; they never force the deciding question on their own."""
+        kb = self.kb
+        t = kb.texts["answer"]
+        stated = {k: sids for k, sids in groups.items() if chosen[k].candidate.fact or chosen[k].candidate.contact}
+        silent = [sid for k, sids in groups.items() if k not in stated for sid in sids]
+
+        def label(sids: list[str]) -> str:
+            return " / ".join(m.services[s].short_name for s in sids)
+
+        lines = [t["service_item"].format(service=label(sids), text=_answer_line(m, chosen[k], kb, self.english))
+                 for k, sids in stated.items()]
+        if not stated:  # silent for every service, with different notes: the notes, once each
+            lines = [_answer_line(m, chosen[k], kb, self.english) for k in groups]
+        elif silent:
+            lines.append(t["service_item"].format(service=label(silent), text=t["not_stated_short"]))
+        words = sum(len(line.split()) for line in lines)
+        if not compare and (len(stated) > MAX_LISTED or words > MAX_LISTED_WORDS) and not (
+                len(stated) <= MAX_LISTED_SHORT and words <= MAX_LISTED_WORDS):
+            kind = _deciding_kind(m, list(stated.values()) + ([silent] if silent else []), self.state)
+            if kind:
+                return Part([], _service_contact(m, services), topic, decide_kind=kind)
+        contact = _candidate_contact(m, chosen[next(iter(stated))]) if len(stated) == 1 else \
+            _service_contact(m, services)
+        return Part(lines, contact, topic, score=best.score)
+
+    def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Part:
+        kb = self.kb
+        lines = [_answer_line(m, best, kb, self.english)]
+        facts = [best.candidate.fact] if best.candidate.fact else []
+        same_topic = [s for s in ranked[1:] if s.candidate.topic == best.candidate.topic and s.candidate.fact
+                      and s.candidate.fact.text != lines[0]
+                      and set(s.candidate.services) >= set(best.candidate.services) & set(services)]
+        if facts and same_topic:
+            second = same_topic[0]
+            words = len(lines[0].split()) + len(second.candidate.fact.text.split())  # type: ignore[union-attr]
+            if second.own >= SECOND_FACT * best.own and best.own > 0 and words <= MAX_ANSWER_WORDS:
+                lines.append(second.candidate.fact.text)  # type: ignore[union-attr]
+                facts.append(second.candidate.fact)  # type: ignore[arg-type]
+        more = None
+        if best.candidate.fact:
+            shown = {f.text for f in facts}
+            rest = {f.text for f in m.facts if f.topic == best.candidate.topic and set(f.services) & set(services)}
+            if rest - shown:
+                more = best.candidate.topic
+        return Part([" ".join(lines)], _candidate_contact(m, best), best.candidate.topic, more=more, facts=facts,
+                    score=best.score)
+
+    def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
+        kb = self.kb
+        contact = _service_contact(m, services)
+        if self.index.unknown_terms(q, m.id):
+            key = "english" if self.english else "dialogue"
+            return Part([kb.texts[key]["silent"].format(title=m.source_title)], contact, None, score=0.0)
+        return Part([], contact, None, sure=False, score=0.0)
+
+
+def _near_topics(ranked: list[Scored], count: int = 3) -> list[str]:
+    topics: list[str] = []
+    for s in ranked:
+        if s.candidate.topic not in topics:
+            topics.append(s.candidate.topic)
+        if len(topics) == count:
+            break
+    return topics
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def _priors(ranking: Iterable[Mapping[str, Any]] | None, kb: KnowledgeBase) -> dict[str, float]:
+    """The NLU's confidence per topic (a topic gets its intent's confidence)."""
+    priors: dict[str, float] = {}
+    for item in ranking or ():
+        name, confidence = item.get("name"), item.get("confidence")
+        if not isinstance(name, str) or not isinstance(confidence, (int, float)):
+            continue
+        for topic in topics_for_intent(name, kb):
+            priors[topic] = max(priors.get(topic, 0.0), float(confidence))
+    return priors
+
+
+def _content_terms(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
+    """The terms of a message that are not a municipality, a service kind or a situation."""
+    ix = retrieval.index(kb)
+    return tuple(t for t in ix.terms(text) if t not in _frame_terms(kb))
+
+
+_FRAME: dict[int, tuple[KnowledgeBase, frozenset[str]]] = {}
+
+
+def _frame_terms(kb: KnowledgeBase) -> frozenset[str]:
+    cached = _FRAME.get(id(kb))
+    if cached and cached[0] is kb:
+        return cached[1]
+    ix = retrieval.index(kb)
+    phrases: list[str] = []
+    for m in kb.municipalities.values():
+        phrases += [m.name, m.short_name, m.id, *m.aliases]
+    for kind in kb.service_kinds.values():
+        phrases += kind.keywords
+    for situation in kb.situations.values():
+        phrases += situation.keywords
+    for other in kb.others:
+        phrases += [other.name, *other.aliases]
+    terms = frozenset(t for p in phrases for t in ix.terms(p)) | kb.language.person_words
+    _FRAME[id(kb)] = (kb, terms)
+    return terms
 
 
 def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], text: str,
-            kb: KnowledgeBase | None = None) -> Turn:
-    """The bot's messages and the new state for one user turn."""
+            kb: KnowledgeBase | None = None, ranking: Iterable[Mapping[str, Any]] | None = None) -> Turn:
+    """The bot's messages and the new state for one user turn.
+
+    ``intent`` and ``entities`` are the NLU's reading (entity values grouped by entity name);
+    ``ranking`` its intent ranking (``[{"name", "confidence"}]``), used as a prior on the topics.
+    """
     kb = kb or knowledge()
-    d = kb.texts["dialogue"]
-    text = text[:names.MAX_TEXT]
-    mention = _mentioned_municipality(entities.get("kommune", ()), text, kb)
-    ambiguous = mention is AMBIGUOUS
-    if ambiguous:
-        mention = None
-    if mention is not None and not mention.covered:
-        return Turn((Message(kb.texts["resolve"]["not_covered"].format(name=mention.name)),), state)
-    if mention is not None:
-        state = replace(state, kommune=mention.id)
-    kind = _mentioned_kind(entities.get("service", ()), text, kb)
+    text = text[: names.MAX_TEXT].strip()
+    payload = text.startswith("/")
+    reading = questions.read("" if payload else text, kb)
+    english = reading.english or (state.english and not payload and not _looks_danish(text, kb))
+    state = before = replace(state, english=english)
+    t = kb.texts["english"] if english else kb.texts["dialogue"]
+    opening: list[Message] = [Message(t["emergency"])] if reading.emergency else []
+    priors = _priors(ranking, kb)
+
+    # where and which service: from the message, else kept from the conversation
+    matches = [] if payload and intent != "inform_kommune" else _municipality_matches(
+        entities.get("kommune", ()), text, kb)
+    covered = list(dict.fromkeys(m.id for m in matches if m.covered and m.id))
+    uncovered = [m for m in matches if not m.covered]
+    if uncovered and not covered:
+        key = "english" if english else "resolve"
+        return Turn((*opening, Message(kb.texts[key]["not_covered"].format(name=uncovered[0].name))), state)
+    kind = None if payload else _mentioned_kind(entities.get("service", ()), text, kb)
     if kind:
-        state = replace(state, service=kind)
-    municipality = kb.municipalities.get(state.kommune) if state.kommune else None
-    exclude_kind = None
+        state = replace(state, service=kind, excluded=tuple(k for k in state.excluded if k != kind))
+    if len(covered) == 1:
+        state = replace(state, kommune=covered[0])
 
-    if intent.startswith(TOPIC_INTENT_PREFIX) and topics_for_intent(intent, kb):
-        state = replace(state, topic=topics_for_intent(intent, kb)[0], situations=(), decide_kind=None)
-    elif intent == "describe_situation":
-        situations = tuple(names.find_situations(text, kb)) or state.situations
-        if not situations:
-            return Turn((Message(d["situation_needs_more"]),), state)
-        state = replace(state, topic=SITUATION, situations=situations, decide_kind=None)
-    elif intent in ("affirm", "deny") and state.decide_kind and state.topic:
-        if intent == "affirm":
-            state = replace(state, service=state.decide_kind)
-        else:
-            exclude_kind, state = state.decide_kind, replace(state, service=None)
-        state = replace(state, decide_kind=None)
-    elif intent == "inform_kommune" and state.topic:
-        pass  # answer the pending or the last topic for this municipality
-    elif intent == "nlu_fallback":
-        return Turn((Message(d["rephrase"], topic_buttons(kb)), *_contact_hint(municipality, kb)), state)
-    elif intent == "out_of_scope":
-        return Turn((Message(d["out_of_scope"], topic_buttons(kb)),), state)
-    else:  # a municipality on its own, or yes/no with nothing to decide
-        if municipality is None:
-            return _ask_kommune(state, kb)
-        return Turn((Message(d["which_topic"].format(name=municipality.short_name), topic_buttons(kb)),), state)
+    # an acute situation: the safety text, and an answer only to a question that has one
+    if reading.emergency and (not state.kommune or not _asks_something(reading, text)):
+        return Turn(tuple(opening), replace(state, decide_kind=None))
+    if intent in SMALL_TALK and (not _content_terms(text, kb) or _probe(state, text, kb, {}) < SURE):
+        key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
+        return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
 
-    if municipality is None or ambiguous:
-        return _ask_kommune(state, kb)
-    if state.topic == SITUATION:
-        result = eligibility.eligibility(municipality.id, state.situations, kb)
-        return Turn((Message(result.render()),), replace(state, pending=False))
-    text_out, deciding_kind = _topic_reply(state, kb, exclude_kind)
-    return Turn((Message(text_out),), replace(state, pending=False, decide_kind=deciding_kind))
+    # the deciding question answered ("ja", "nej", or a sentence naming the kind)
+    if before.decide_kind and (intent in ("affirm", "deny") or kind) and state.question:
+        if not kind and intent == "affirm":
+            state = replace(state, service=before.decide_kind)
+        elif not kind:
+            state = replace(state, service=None, excluded=(*state.excluded, before.decide_kind))
+        return _answer(replace(state, decide_kind=None), state.question, kb, opening, priors, reading, reuse=True)
+    state = replace(state, decide_kind=None)
+
+    if len(covered) > 1 or reading.compare and not (len(covered) == 1 and not _compare_words(text, kb)):
+        return _compare(state, text, covered, kb, opening, priors, english)
+    if intent == MORE_INTENT:
+        return _more(state, entities, kb, opening)
+    if payload:
+        topics = topics_for_intent(intent, kb)
+        if topics:
+            return _topic_overview(replace(state, topic=topics[0]), topics[0], kb, opening)
+        if intent == "inform_kommune" and state.question:
+            return _answer(state, state.question, kb, opening, {}, reading, reuse=True)
+        return _which_topic(state, kb, opening) if state.kommune else _ask_kommune(state, kb, opening)
+
+    content = _content_terms(text, kb)
+    if not content:
+        if state.question and (covered or kind or intent == "inform_kommune" or reading.followup
+                               or reading.correction):
+            return _answer(state, state.question, kb, opening, priors, reading, reuse=True)
+        if intent == "describe_situation" or names.find_situations(text, kb):
+            return _situation(state, text, kb, opening)
+        return _which_topic(state, kb, opening) if state.kommune else _ask_kommune(state, kb, opening)
+    changed = (kind is not None and kind != before.service) or (bool(covered) and covered[0] != before.kommune)
+    carry = bool(state.question) and (reading.followup or reading.correction or changed
+                                      or len(content) <= CARRY_MAX_TERMS // 2)
+    if not carry and _out_of_scope(state, text, intent, ranking, priors, kb):
+        reply = kb.texts["english"]["out_of_scope"] if english else kb.texts["dialogue"]["out_of_scope"]
+        return Turn((*opening, Message(reply, topic_buttons(kb))), state)
+    if reading.correction:  # the NLU read the rejected part too
+        text, priors = questions.without_rejected(text, kb), {}
+    return _answer(state, text, kb, opening, priors, reading, carry=carry)
+
+
+def _out_of_scope(state: State, text: str, intent: str, ranking: Iterable[Mapping[str, Any]] | None,
+                  priors: Mapping[str, float], kb: KnowledgeBase) -> bool:
+    """Nothing about training: the NLU says out of scope and nothing matches well, or none of the
+    message's words occurs anywhere in the knowledge base and it names no training word."""
+    probe = _probe(state, text, kb, priors)
+    if probe >= SURE:
+        return False
+    if intent == "out_of_scope" and priors_confidence(ranking, "out_of_scope") >= OUT_OF_SCOPE_CONFIDENCE:
+        return True
+    ix = retrieval.index(kb)
+    terms = [t for t in _content_terms(text, kb)]
+    domain = any(w in kb.language.generic_words for w in loose(text).split())
+    return bool(terms) and not domain and probe < MAYBE and all(not ix.known(t) for t in terms)
+
+
+def _asks_something(reading: questions.Reading, text: str) -> bool:
+    """Whether a message has a question of its own (not only the whole text as a fallback)."""
+    return reading.questions != (text.strip(),) or text.strip().endswith("?")
+
+
+def _looks_danish(text: str, kb: KnowledgeBase) -> bool:
+    """A short reply in a conversation held in English ("ja", "Køge") keeps English; Danish words switch back."""
+    words = loose(text).split()
+    return len(words) >= 3 and not questions.is_english(text, kb)
+
+
+def _compare_words(text: str, kb: KnowledgeBase) -> bool:
+    folded = loose(text)
+    return any(p.search(folded) for p in kb.language.compare)
+
+
+def priors_confidence(ranking: Iterable[Mapping[str, Any]] | None, intent: str) -> float:
+    for item in ranking or ():
+        if item.get("name") == intent and isinstance(item.get("confidence"), (int, float)):
+            return float(item["confidence"])
+    return 0.0
+
+
+def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float]) -> float:
+    """The best score a text reaches in the conversation's municipality (or any), for out-of-scope checks."""
+    ix = retrieval.index(kb)
+    q = ix.query(text)
+    ids = [state.kommune] if state.kommune else list(kb.municipalities)
+    best = [ix.rank(q, mid, kb.municipalities[mid].services, priors=priors) for mid in ids]
+    scores = [r[0].score for r in best if r]
+    return max(scores) if scores else 0.0
+
+
+def _ask_kommune(state: State, kb: KnowledgeBase, opening: list[Message], question: str | None = None) -> Turn:
+    text = kb.texts["english"]["ask_kommune"] if state.english else kb.texts["dialogue"]["ask_kommune"]
+    new = replace(state, pending=True, question=question or state.question)
+    return Turn((*opening, Message(text, kommune_buttons(kb))), new)
+
+
+def _which_topic(state: State, kb: KnowledgeBase, opening: list[Message]) -> Turn:
+    assert state.kommune
+    name = kb.municipalities[state.kommune].short_name
+    return Turn((*opening, Message(kb.texts["dialogue"]["which_topic"].format(name=name), topic_buttons(kb))), state)
+
+
+def _situation(state: State, text: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
+    situations = tuple(names.find_situations(text, kb)) or state.situations
+    if not situations:
+        return Turn((*opening, Message(kb.texts["dialogue"]["situation_needs_more"])), state)
+    state = replace(state, topic=SITUATION, situations=situations)
+    if not state.kommune:
+        return _ask_kommune(state, kb, opening)
+    result = eligibility.eligibility(state.kommune, situations, kb)
+    return Turn((*opening, Message(result.render())), replace(state, pending=False))
+
+
+def _frame(m: Municipality, body: list[str], contact: Contact, kb: KnowledgeBase, english: bool,
+           with_step: bool = True) -> str:
+    """The answer, the source line and the one next step."""
+    parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(body)]
+    parts.append(kb.texts["answer"]["source"].format(title=m.source_title))
+    if with_step:
+        parts.append(answers.next_step(m, contact, kb, with_hours=False).text)
+    return "\n\n".join(parts)
+
+
+def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], priors: Mapping[str, float],
+            reading: questions.Reading, reuse: bool = False, carry: bool = False) -> Turn:
+    """Answer the question(s) in ``text`` for the state's municipality (or ask which municipality).
+
+    ``reuse``: ``text`` is the conversation's last question, asked again; ``carry``: ``text`` is a
+    follow-up that changes one thing, read together with the last question.
+    """
+    if not state.kommune:
+        return _ask_kommune(state, kb, opening, question=text)
+    m = kb.municipalities[state.kommune]
+    asked = questions.split_questions(text, kb)
+    # the NLU reads the whole message: its intent is a prior for a single question only
+    answerer = _Answerer(kb, state, priors if len(asked) == 1 else {}, state.english)
+    last = state.topic if (reuse or reading.followup or reading.correction) and state.topic != SITUATION else None
+    parts: list[Part] = []
+    if len(asked) == 1:
+        context = None if asked[0] == text else text
+        if carry and state.question:
+            context = state.question if context is None else f"{context} {state.question}"
+        parts.append(answerer.part(m, asked[0], context=context, last_topic=last))
+    else:
+        for question in asked:
+            parts.append(answerer.part(m, question, context=text, last_topic=last))
+        parts = [p for p in parts if p.score >= MAYBE or p.decide_kind] or parts[:1]
+    new = replace(state, pending=False, question=text if not reuse else state.question)
+    deciding = next((p for p in parts if p.decide_kind), None)
+    if deciding:
+        kind = kb.service_kinds[deciding.decide_kind]  # type: ignore[index]
+        question = kind.question_en if state.english and kind.question_en else kind.question
+        new = replace(new, decide_kind=kind.id, topic=deciding.topic)
+        return Turn((*opening, Message(question, yes_no_buttons(kb))), new)
+    if not any(p.sure for p in parts):
+        ranked = answerer.ranked(m, _scope(m, state, kb)[0] or tuple(m.services), text, None)[1]
+        t = kb.texts["english"] if state.english else kb.texts["dialogue"]
+        step = answers.next_step(m, parts[0].contact, kb).text
+        return Turn((*opening, Message(f"{t['unsure']}", topic_buttons(kb, _near_topics(ranked))),
+                     Message(kb.texts["dialogue"]["contact_hint"].format(step=step))), new)
+    body: list[str] = []
+    seen: set[str] = set()
+    for p in parts:
+        for line in p.lines:
+            if line not in seen:
+                seen.add(line)
+                body.append(line)
+    first = parts[0]
+    is_contact = first.topic == CONTACT_TOPIC and len(parts) == 1
+    reply = _frame(m, body, first.contact, kb, state.english, with_step=not is_contact)
+    buttons = tuple(more_button(t, kb) for t in dict.fromkeys(p.more for p in parts if p.more))[:2]
+    topics = [p.topic for p in parts if p.topic]
+    new = replace(new, topic=topics[0] if topics else state.topic)
+    return Turn((*opening, Message(reply, buttons)), new)
+
+
+def _topic_overview(state: State, topic: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
+    """A topic button (``/ask_cost``): the topic's first fact for the services, with "Mere om …"."""
+    label = kb.topics[topic].label
+    state = replace(state, question=label)
+    if not state.kommune:
+        return _ask_kommune(state, kb, opening, question=label)
+    return _answer(state, label, kb, opening, {topic: 1.0}, questions.read("", kb), reuse=True)
+
+
+def _more(state: State, entities: Mapping[str, Iterable[str]], kb: KnowledgeBase, opening: list[Message]) -> Turn:
+    """The rest of a topic on request: every fact of it for the conversation's service(s)."""
+    topic = next((t for t in entities.get("topic", ()) if t in kb.topics), state.topic)
+    if not state.kommune or not topic or topic == SITUATION:
+        return _ask_kommune(state, kb, opening) if not state.kommune else _which_topic(state, kb, opening)
+    m = kb.municipalities[state.kommune]
+    services, _ = _scope(m, state, kb)
+    result = answers.answer(m.id, topic, None, kb, services=services)
+    return Turn((*opening, Message(result.render())), replace(state, topic=topic))
+
+
+def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, opening: list[Message],
+             priors: Mapping[str, float], english: bool) -> Turn:
+    """One short line per municipality (the named ones, or all five), from the same index."""
+    ids = covered if len(covered) > 1 else list(kb.municipalities)
+    ix = retrieval.index(kb)
+    q = ix.query(text)
+    topic_sims = ix.topic_scores(q)
+    answerer = _Answerer(kb, replace(state, kommune=None), priors, english)
+    # one topic for all: the one with the best summed score across the municipalities
+    totals: dict[str, float] = {}
+    for mid in ids:
+        m = kb.municipalities[mid]
+        services, _ = _scope(m, state, kb)
+        best: dict[str, float] = {}
+        for s in ix.rank(q, mid, services or tuple(m.services), priors=priors, topic_sims=topic_sims):
+            best.setdefault(s.candidate.topic, s.score)
+        for topic, score in best.items():
+            totals[topic] = totals.get(topic, 0.0) + score
+    if not totals or max(totals.values()) / len(ids) < MAYBE:
+        t = kb.texts["english"] if english else kb.texts["dialogue"]
+        return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), replace(state, question=text))
+    topic = max(totals, key=lambda k: totals[k])
+    focused = {topic: 1.0}
+    lines, titles = [], []
+    d = kb.texts["dialogue"]
+    for mid in sorted(ids, key=lambda i: kb.municipalities[i].short_name):
+        m = kb.municipalities[mid]
+        part = _Answerer(kb, state, {**priors, **focused}, english).part(m, text, last_topic=topic, compare=True)
+        body = " ".join(part.lines) if part.lines else kb.texts["answer"]["not_stated"].format(
+            title=m.source_title, missing=kb.topics[topic].missing)
+        if part.topic == CONTACT_TOPIC or topic == CONTACT_TOPIC:
+            body = " ".join(part.lines)
+        lines.append(f"• {d['compare_item'].format(name=m.short_name, text=body)}")
+        titles.append(m.source_title)
+    del answerer
+    parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines),
+                                                                    d["compare_sources"].format(titles="; ".join(titles))]
+    return Turn((*opening, Message("\n\n".join(parts))), replace(state, topic=topic, question=text, pending=False))
 
 
 def error_turn(state: State, kb: KnowledgeBase | None = None) -> Turn:
     """What to say when something failed: an apology and, if known, the municipality's contact."""
     kb = kb or knowledge()
     municipality = kb.municipalities.get(state.kommune) if state.kommune else None
-    return Turn((Message(kb.texts["dialogue"]["error"]), *_contact_hint(municipality, kb)), state)
+    hint: tuple[Message, ...] = ()
+    if municipality is not None:
+        step = answers.next_step(municipality, municipality.contact(None), kb).text
+        hint = (Message(kb.texts["dialogue"]["contact_hint"].format(step=step)),)
+    return Turn((Message(kb.texts["dialogue"]["error"]), *hint), state)

@@ -66,8 +66,9 @@ def _clock(value: time) -> str:
     return value.strftime("%H.%M")
 
 
-def describe(hours: OpeningHours | None, texts: Mapping[str, Any]) -> str | None:
-    """Danish summary of weekly hours: "man.–tors. kl. 08.00–12.00 og 13.00–14.00, fre. kl. 08.00–12.00"."""
+def describe(hours: OpeningHours | None, texts: Mapping[str, Any], long: bool = False) -> str | None:
+    """Danish summary of weekly hours: "man.–tors. kl. 08.00–12.00 og 13.00–14.00, fre. kl. 08.00–12.00"
+    (with ``long`` the weekdays written out: "mandag–torsdag …, fredag …")."""
     if hours is None:
         return None
     t = texts["hours"]
@@ -81,10 +82,11 @@ def describe(hours: OpeningHours | None, texts: Mapping[str, Any]) -> str | None
         else:
             groups.append((day, day, intervals))
     parts = []
+    names = t["weekdays"] if long else t["weekdays_short"]
     for first, last, intervals in groups:
-        days = t["weekdays_short"][first]
+        days = names[first]
         if last != first:
-            days = t["range"].format(first=t["weekdays_short"][first], last=t["weekdays_short"][last])
+            days = t["range"].format(first=names[first], last=names[last])
         spans = t["join_intervals"].join(
             t["interval"].format(start=_clock(s), end=_clock(e)) for s, e in intervals
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from traeningsguide.textnorm import normalise_source, numbers_in, phone_digits, phones_in, unit_counts
+from traeningsguide.textnorm import loose, loose_letters, normalise_source, numbers_in, phone_digits, phones_in, unit_counts
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -53,7 +53,14 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                 "unknown_service": frozenset({"text"})},
     "dialogue": {"ask_kommune": frozenset(), "which_topic": frozenset({"name"}), "help": frozenset(),
                  "rephrase": frozenset(), "out_of_scope": frozenset(), "contact_hint": frozenset({"step"}),
-                 "situation_needs_more": frozenset(), "error": frozenset(), "main_topics": None},
+                 "situation_needs_more": frozenset(), "error": frozenset(), "main_topics": None,
+                 "greet": frozenset(), "goodbye": frozenset(), "thanks": frozenset(), "bot_challenge": frozenset(),
+                 "emergency": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
+                 "more": frozenset({"topic"}), "button_yes": frozenset(), "button_no": frozenset(),
+                 "compare_sources": frozenset({"titles"}), "compare_item": frozenset({"name", "text"})},
+    "english": {"frame": frozenset(), "ask_kommune": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
+                "not_stated": frozenset({"title"}), "emergency": frozenset(), "not_covered": frozenset({"name"}),
+                "greet": frozenset(), "out_of_scope": frozenset(), "contact": frozenset()},
     "cli": {key: frozenset() for key in (
         "municipality", "topic", "service", "answer", "next_step", "contact", "phone", "hours", "status",
         "address", "situation", "result", "result_applies", "result_excluded", "result_note", "facts",
@@ -125,6 +132,11 @@ class Service:
     contact: str
     quote: str
 
+    @property
+    def short_name(self) -> str:
+        """The name without its parenthesis (the law reference): for short lists in the chat."""
+        return re.sub(r"\s*\([^)]*\)", "", self.name).strip() or self.name
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -133,6 +145,7 @@ class Fact:
     text: str
     quote: str
     contact: str | None = None
+    asks: tuple[str, ...] = ()  # ways citizens ask for this fact (matching only; never shown)
 
 
 @dataclass(frozen=True)
@@ -169,6 +182,7 @@ class Municipality:
     eligibility: tuple[EligibilityRule, ...]
     non_answers: tuple[Quoted, ...]  # source passages that answer no citizen question, with why
     ambiguous_aliases: tuple[str, ...] = ()  # spellings that are also everyday words ("koge")
+    places: tuple[str, ...] = ()  # towns and areas in the municipality ("Tørring"): recognition only
 
     def contact(self, contact_id: str | None) -> Contact:
         return self.contacts[contact_id or self.default_contact]
@@ -180,6 +194,7 @@ class Topic:
     label: str
     missing: str
     intent: str | None = None
+    asks: tuple[str, ...] = ()  # ways citizens ask about the topic (matching only; never shown)
 
 
 @dataclass(frozen=True)
@@ -189,6 +204,8 @@ class ServiceKind:
     law: str | None
     question: str
     keywords: tuple[str, ...]
+    needs_hint: bool = False  # only in scope when the message or the conversation points to it
+    question_en: str | None = None  # the deciding question in English
 
 
 @dataclass(frozen=True)
@@ -197,6 +214,28 @@ class Situation:
     label: str
     flag: str
     keywords: tuple[str, ...] = ()
+    kind: str | None = None  # the service kind the situation points to, if any
+
+
+@dataclass(frozen=True)
+class Language:
+    """How the guide reads a message (knowledge/language.yml), loosely folded (textnorm.loose)."""
+
+    stop_words: frozenset[str] = frozenset()
+    generic_words: frozenset[str] = frozenset()
+    person_words: frozenset[str] = frozenset()
+    question_words: frozenset[str] = frozenset()
+    question_starts: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    lead_words: frozenset[str] = frozenset()
+    joiners: frozenset[str] = frozenset()
+    english_words: frozenset[str] = frozenset()
+    emergency: tuple[re.Pattern[str], ...] = ()
+    compare: tuple[re.Pattern[str], ...] = ()
+    correction: tuple[re.Pattern[str], ...] = ()
+    rejected: tuple[re.Pattern[str], ...] = ()
+    followup: tuple[re.Pattern[str], ...] = ()
+    glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
 
 
 @dataclass(frozen=True)
@@ -215,6 +254,7 @@ class KnowledgeBase:
     municipalities: Mapping[str, Municipality]
     others: tuple[OtherMunicipality, ...]
     sources: Mapping[str, str] = field(repr=False)  # file name -> normalised text
+    language: Language = field(default_factory=Language, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,8 +377,9 @@ def _load_topics(base: Path, problems: _Problems) -> dict[str, Topic]:
     for topic_id, raw, where in _vocabulary(base, "topics.yml", "topics", problems):
         label, missing = _text(raw, "label", where, problems), _text(raw, "missing", where, problems)
         intent = _text(raw, "intent", where, problems, required=False)
+        asks = _phrasings(raw.get("asks"), f"{where}.asks", problems)
         if label and missing:
-            topics[topic_id] = Topic(topic_id, label, missing, intent)
+            topics[topic_id] = Topic(topic_id, label, missing, intent, asks)
     return topics
 
 
@@ -347,19 +388,89 @@ def _load_kinds(base: Path, problems: _Problems) -> dict[str, ServiceKind]:
     for kind_id, raw, where in _vocabulary(base, "service_kinds.yml", "service_kinds", problems):
         label, question = _text(raw, "label", where, problems), _text(raw, "question", where, problems)
         keywords = tuple(str(k) for k in _list(raw.get("keywords"), f"{where}.keywords", problems))
+        question_en = _text(raw, "question_en", where, problems, required=False)
+        needs_hint = raw.get("needs_hint", False)
+        if not isinstance(needs_hint, bool):
+            problems.add(f"{where}.needs_hint", "must be true or false")
+            needs_hint = False
         if label and question:
-            kinds[kind_id] = ServiceKind(kind_id, label, raw.get("law"), question, keywords)
+            kinds[kind_id] = ServiceKind(kind_id, label, raw.get("law"), question, keywords, needs_hint, question_en)
     return kinds
 
 
-def _load_situations(base: Path, problems: _Problems) -> dict[str, Situation]:
+def _load_situations(base: Path, kinds: Mapping[str, ServiceKind], problems: _Problems) -> dict[str, Situation]:
     situations: dict[str, Situation] = {}
     for sid, raw, where in _vocabulary(base, "situations.yml", "situations", problems):
         label, flag = _text(raw, "label", where, problems), _text(raw, "flag", where, problems)
         keywords = tuple(str(k) for k in _list(raw.get("keywords"), f"{where}.keywords", problems))
+        kind = _text(raw, "kind", where, problems, required=False)
+        if kind and kind not in kinds:
+            problems.add(f"{where}.kind", f"unknown service kind {kind!r} (known: {', '.join(kinds)})")
         if label and flag:
-            situations[sid] = Situation(sid, label, flag, keywords)
+            situations[sid] = Situation(sid, label, flag, keywords, kind)
     return situations
+
+
+def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
+    """A list of citizen phrasings (``asks``): non-empty texts without a phone number."""
+    items = []
+    for i, item in enumerate(_list(value, where, problems)):
+        if not isinstance(item, str) or not item.strip():
+            problems.add(f"{where}[{i}]", "must be a non-empty text")
+        elif phones_in(item):
+            problems.add(f"{where}[{i}]", "a phrasing must not hold a phone number")
+        elif not loose(item):
+            problems.add(f"{where}[{i}]", f"has no words: {item!r}")
+        else:
+            items.append(item.strip())
+    return tuple(items)
+
+
+LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
+                  "lead_words", "joiners", "english_words")
+LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup")
+
+
+def _load_language(base: Path, problems: _Problems) -> Language:
+    """knowledge/language.yml: word lists (loosely folded) and patterns (compiled, loosely folded)."""
+    file_name = "language.yml"
+    root = _read_yaml(base / file_name, problems)
+    data = _mapping(root if root is not None else {}, file_name, problems)
+    values: dict[str, Any] = {}
+    for key in LANGUAGE_WORDS:
+        words = _list(data.get(key), f"{file_name}: {key}", problems)
+        if not words:
+            problems.add(f"{file_name}: {key}", "is missing or empty")
+        bad = [w for w in words if not isinstance(w, str) or not loose(w)]
+        if bad:
+            problems.add(f"{file_name}: {key}", f"must be words, found {bad[:3]!r}")
+        values[key] = frozenset(loose(w) for w in words if isinstance(w, str) and loose(w))
+    for key in LANGUAGE_PATTERNS:
+        patterns = []
+        raw_patterns = _list(data.get(key), f"{file_name}: {key}", problems)
+        if not raw_patterns:
+            problems.add(f"{file_name}: {key}", "is missing or empty")
+        for i, pattern in enumerate(raw_patterns):
+            if not isinstance(pattern, str) or not pattern.strip():
+                problems.add(f"{file_name}: {key}[{i}]", "must be a non-empty text")
+                continue
+            try:
+                patterns.append(re.compile(loose_letters(pattern), re.IGNORECASE))
+            except re.error as exc:
+                problems.add(f"{file_name}: {key}[{i}]", f"not a valid regular expression ({exc}): {pattern!r}")
+        values[key] = tuple(patterns)
+    glossary = _mapping(data.get("english_glossary") or {}, f"{file_name}: english_glossary", problems)
+    values["glossary"] = {}
+    for word, danish in glossary.items():
+        if not isinstance(danish, str) or not loose(danish) or not loose(str(word)):
+            problems.add(f"{file_name}: english_glossary.{word}", "must map an English word to Danish words")
+        else:
+            values["glossary"][loose(str(word))] = danish
+    for key in data:
+        if key not in (*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary"):
+            known = ", ".join((*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary"))
+            problems.add(f"{file_name}: {key}", f"unknown key; use one of {known}")
+    return Language(**values)
 
 
 def _check_texts(texts: Mapping[str, Any], problems: _Problems) -> None:
@@ -478,6 +589,7 @@ class _MunicipalityReader:
         aliases = tuple(str(a) for a in _list(data.get("aliases"), self.where("aliases"), problems))
         ambiguous = tuple(str(a) for a in _list(data.get("ambiguous_aliases"), self.where("ambiguous_aliases"),
                                                 problems))
+        places = tuple(str(a) for a in _list(data.get("places"), self.where("places"), problems))
 
         contacts = self._contacts(data)
         default_contact = _text(data, "default_contact", top, problems)
@@ -498,7 +610,7 @@ class _MunicipalityReader:
             id=mid, name=name, short_name=short_name, aliases=aliases, source_file=self.source_name,
             source_title=source_title, default_contact=default_contact, contacts=contacts, services=services,
             facts=facts, not_stated=not_stated, eligibility=eligibility, non_answers=non_answers,
-            ambiguous_aliases=ambiguous,
+            ambiguous_aliases=ambiguous, places=places,
         )
 
     def _contacts(self, data: Mapping[str, Any]) -> dict[str, Contact]:
@@ -629,8 +741,9 @@ class _MunicipalityReader:
             sids = self._service_ids(raw.get("services"), f"{fp}.services", services)
             backed = self.backed_text(raw, fp)
             contact = self._contact_ref(raw, "contact", fp, contacts, required=False)
+            asks = _phrasings(raw.get("asks"), self.where(f"{fp}.asks"), self.problems)
             if topic and sids and backed:
-                facts.append(Fact(topic, sids, backed.text, backed.quote, contact))
+                facts.append(Fact(topic, sids, backed.text, backed.quote, contact, asks))
         return tuple(facts)
 
     def _not_stated(self, data: Mapping[str, Any], services: Mapping[str, Service],
@@ -739,7 +852,8 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     sources = load_sources(base, problems)
     topics = _load_topics(base, problems)
     kinds = _load_kinds(base, problems)
-    situations = _load_situations(base, problems)
+    situations = _load_situations(base, kinds, problems)
+    language = _load_language(base, problems)
     texts_root = _read_yaml(base / "texts.yml", problems)
     texts = _mapping(texts_root if texts_root is not None else {}, "texts.yml", problems)
     _check_texts(texts, problems)
@@ -756,7 +870,7 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
             municipalities[municipality.id] = municipality
     if problems.items:
         raise KnowledgeError(problems.items)
-    return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources)
+    return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources, language)
 
 
 def knowledge(base: str | None = None) -> KnowledgeBase:

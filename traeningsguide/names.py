@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -76,7 +77,7 @@ def _build_index(kb: KnowledgeBase) -> dict[str, _Entry]:
     for m in kb.municipalities.values():
         entry = _Entry("covered", m.short_name, m.id, False)
         ambiguous = _Entry("covered", m.short_name, m.id, True)
-        for phrase in (m.short_name, m.name, m.id, *m.aliases):
+        for phrase in (m.short_name, m.name, m.id, *m.aliases, *m.places):
             add(phrase, entry, variants=True)
         for phrase in m.ambiguous_aliases:  # also an everyday word ("koge" = to boil)
             for form in (fold(phrase), fold(phrase) + " kommune"):
@@ -158,26 +159,32 @@ def municipality(value: str, kb: KnowledgeBase | None = None) -> Municipality | 
     return None
 
 
+_ENDINGS = r"(?:en|et|er|e|n|s|ne|erne|ene|ens|ets)?"  # a keyword in an inflected form: "børnetræningen"
+LONG_KEYWORD = 10
+
+
 def match_keywords(text: str, keywords: Mapping[str, Iterable[str]]) -> list[str]:
     """Ids whose keywords occur in a text, in order of appearance; a longer keyword beats the words
-    inside it ("ikke været indlagt" is not "indlagt")."""
+    inside it ("ikke været indlagt" is not "indlagt"). A keyword's last word may carry a Danish
+    inflection ending ("børnetræningen", "vedligeholdelsestræningen")."""
     folded = f" {fold(text[:MAX_TEXT])} "
-    hits: list[tuple[int, int, str]] = []
+    hits: list[tuple[int, int, int, str]] = []  # (start, end, keyword length, id)
     for item_id, words in keywords.items():
         for keyword in words:
-            needle = f" {fold(keyword)} "
-            start = folded.find(needle)
-            while start != -1:
-                hits.append((start, start + len(needle), item_id))
-                start = folded.find(needle, start + 1)
-    hits.sort(key=lambda h: (-(h[1] - h[0]), h[0]))
+            needle = fold(keyword)
+            if not needle:
+                continue
+            # a long one-word keyword also begins longer words ("vedligehold" in "vedligeholdelses")
+            tail = r"[a-z]*" if len(needle) >= LONG_KEYWORD and " " not in needle else _ENDINGS
+            for match in re.finditer(rf"(?<= ){re.escape(needle)}{tail}(?= )", folded):
+                hits.append((match.start(), match.end(), len(needle), item_id))
+    hits.sort(key=lambda h: (-h[2], h[0]))
     claimed = bytearray(len(folded))
     found: list[tuple[int, str]] = []
-    for start, end, item_id in hits:
-        # the spaces around a keyword may be shared with a neighbour; its letters may not
-        if any(claimed[start + 1 : end - 1]):
+    for start, end, _, item_id in hits:
+        if any(claimed[start:end]):
             continue
-        claimed[start + 1 : end - 1] = b"\x01" * (end - start - 2)
+        claimed[start:end] = b"\x01" * (end - start)
         found.append((start, item_id))
     ordered: list[str] = []
     for _, item_id in sorted(found):

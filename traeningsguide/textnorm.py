@@ -118,3 +118,22 @@ def format_phone(digits: str) -> str:
     """Danish phone layout in pairs: "56672626" -> "56 67 26 26"."""
     digits = phone_digits(digits)
     return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
+
+
+# Loose folding for matching a question against the knowledge base: people type "kørsel",
+# "koersel" and "korsel" for the same word, and "genoptraening" for "genoptræning".
+_LOOSE_DIGRAPHS = (("aa", "a"), ("ae", "e"), ("oe", "o"))
+
+
+def loose_letters(text: str) -> str:
+    """Lower case with æ/ø/å (and their two-letter spellings) folded to one letter; nothing else
+    changes, so it can be applied to a regular expression as well as to text."""
+    text = unicodedata.normalize("NFC", text).lower().translate(_FOLD_MAP)
+    for digraph, letter in _LOOSE_DIGRAPHS:
+        text = text.replace(digraph, letter)
+    return text
+
+
+def loose(text: str) -> str:
+    """Loose folding of free text: :func:`loose_letters`, punctuation to spaces, one space between words."""
+    return " ".join(_NON_WORD.sub(" ", loose_letters(text)).split())

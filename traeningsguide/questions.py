@@ -1,0 +1,135 @@
+"""Reading a message: its questions, its language, and what kind of message it is.
+
+Pure functions over knowledge/language.yml; no Danish prose here. A long message is split into
+sentences, a sentence with two questions ("hvad koster det, og kan jeg få kørsel?") into two, and
+the questions are kept (at most MAX_QUESTIONS); the rest of a story is context, used by the
+dialogue to find the municipality, the service and the situation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from traeningsguide import names
+from traeningsguide.knowledge import KnowledgeBase, Language
+from traeningsguide.textnorm import loose, loose_letters
+
+MAX_QUESTIONS = 3
+ENGLISH_SHARE = 0.5  # of a message's words must be English words …
+ENGLISH_MIN = 2  # … and at least this many
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+_LIST_SEPARATOR = re.compile(r"\s+[+&;/]\s+|\s*;\s*")  # a terse lookup: "varighed + tlf"
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    questions: tuple[str, ...]  # the question(s) in the message; the whole text when it has none
+    english: bool
+    emergency: bool
+    compare: bool
+    correction: bool
+    followup: bool
+
+    @property
+    def several(self) -> bool:
+        return len(self.questions) > 1
+
+
+def _content_words(words: list[str], lang: Language) -> list[str]:
+    i = 0
+    while i < len(words) and (words[i] in lang.lead_words or words[i] in lang.joiners):
+        i += 1
+    return words[i:]
+
+
+def _opens_question(words: list[str], lang: Language) -> bool:
+    """A question word ("hvad", "hvornår"), or a verb before its subject ("kan jeg", "er der")."""
+    words = _content_words(words, lang)
+    if not words:
+        return False
+    if words[0] in lang.question_words:
+        return True
+    return words[0] in lang.question_starts and len(words) > 1 and words[1] in lang.subjects
+
+
+def _split_sentence(sentence: str, lang: Language) -> list[str]:
+    """Split a sentence where a second question starts: "hvad koster det, og kan jeg få kørsel"."""
+    tokens = sentence.split()
+    folded = [loose(t) for t in tokens]
+    parts: list[list[str]] = [[]]
+    i = 0
+    while i < len(tokens):
+        current = parts[-1]
+        joiner = folded[i] in lang.joiners
+        after = folded[i + 1 :] if joiner else folded[i:]
+        starts = (joiner or tokens[i - 1].endswith(",")) if i else False
+        if current and len(current) >= 2 and starts and _opens_question(after[:3], lang):
+            parts.append([])
+            if joiner:
+                i += 1  # the joiner belongs to neither question
+                continue
+        parts[-1].append(tokens[i])
+        i += 1
+    return [" ".join(p).strip(" ,;-") for p in parts if p]
+
+
+def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
+    """The questions a message asks, in order (at most MAX_QUESTIONS); ``(text,)`` when it asks none."""
+    lang = kb.language
+    found: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        for part in _split_sentence(sentence.strip(), lang):
+            words = loose(part).split()
+            if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang):
+                found.append(part)
+    if not found:  # no question at all: a terse lookup may still list several ("varighed + tlf")
+        found = [p.strip() for p in _LIST_SEPARATOR.split(text.strip()) if loose(p)]
+        found = found if len(found) > 1 else []
+    return tuple(found[:MAX_QUESTIONS]) or (text.strip(),)
+
+
+def without_rejected(text: str, kb: KnowledgeBase) -> str:
+    """A correction without what it rejects: "nej ikke afbud, jeg vil søge" -> "jeg vil søge"."""
+    for pattern in kb.language.rejected:
+        folded = " ".join(loose_letters(text).split())  # punctuation kept: the rejected part ends at a comma
+        match = pattern.search(folded)
+        if match and match.end() < len(folded):
+            # cut the original text after as many words as the match covered
+            words = len(folded[: match.end()].split())
+            rest = " ".join(text.split()[words:])
+            if rest:
+                return rest
+    return text
+
+
+def glossed(text: str, kb: KnowledgeBase) -> str:
+    """An English question with the Danish words of its English words added (for matching only)."""
+    extra = [kb.language.glossary[w] for w in loose(text).split() if w in kb.language.glossary]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
+def is_english(text: str, kb: KnowledgeBase) -> bool:
+    words = loose(text).split()
+    english = sum(w in kb.language.english_words for w in words)
+    return english >= ENGLISH_MIN and english >= ENGLISH_SHARE * len(words)
+
+
+def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
+    folded = loose(text)
+    return any(p.search(folded) for p in patterns)
+
+
+def read(text: str, kb: KnowledgeBase) -> Reading:
+    lang = kb.language
+    covered = {m.id for m in names.find_municipalities(text, kb) if m.covered}
+    return Reading(
+        text=text,
+        questions=split_questions(text, kb),
+        english=is_english(text, kb),
+        emergency=_any(lang.emergency, text),
+        compare=len(covered) > 1 or _any(lang.compare, text),
+        correction=_any(lang.correction, text),
+        followup=_any(lang.followup, text),
+    )
