@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from traeningsguide import dialogue
+from traeningsguide import dialogue, retrieval
 from traeningsguide.knowledge import KnowledgeError, knowledge
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # the actions package, but any other exception would surface differently, so a broken knowledge
 # base is reported as an ImportError carrying the validation error ('file: field: problem').
 try:
-    knowledge()
+    retrieval.index(knowledge())  # the matching index too: built once at start-up, not per turn
 except KnowledgeError as exc:
     raise ImportError(f"The knowledge base is broken, so the action server cannot start.\n{exc}") from None
 
@@ -55,7 +55,8 @@ class ActionAnswer(Action):
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name") or "nlu_fallback"
         try:
-            turn = dialogue.respond(state, intent, latest_entities(tracker), message.get("text") or "")
+            turn = dialogue.respond(state, intent, latest_entities(tracker), message.get("text") or "",
+                                    ranking=message.get("intent_ranking") or ())
         except Exception:  # never silence: apologise and give the municipality's contact
             # the user's text is not logged: it may hold personal data such as a CPR number
             logger.exception("action_answer failed for intent %s", intent)

@@ -126,11 +126,19 @@ def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | 
         line = t["no_phone"].format(name=contact.name, title=municipality.source_title)
     lines = [_end(line, kb)]
     if not contact.phone:  # no number to call: say where else to find them
-        if contact.address:
-            lines.append(_end(t["address"].format(address=contact.address.text), kb))
-        if contact.web:
-            lines.append(_end(t["web"].format(web=contact.web.text), kb))
+        lines += where_else(contact, kb)
     return NextStep(contact, " ".join(lines))
+
+
+def where_else(contact: Contact, kb: KnowledgeBase) -> list[str]:
+    """The contact's address and web page, where the source gives them."""
+    t = kb.texts["next_step"]
+    lines = []
+    if contact.address:
+        lines.append(_end(t["address"].format(address=contact.address.text), kb))
+    if contact.web:
+        lines.append(_end(t["web"].format(web=contact.web.text), kb))
+    return lines
 
 
 def _selected_services(municipality: Municipality, service: str | None,

@@ -41,10 +41,12 @@ MAYBE = 0.17  # between MAYBE and SURE: answer when the question's words are in 
 MAX_LISTED = 2  # services that differ are listed briefly up to this many; more: the deciding question
 MAX_LISTED_WORDS = 60  # … and while the list stays this short
 MAX_LISTED_SHORT = 4  # short answers ("… er gratis.") are listed for up to this many services
+SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
 SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
 MAX_ANSWER_WORDS = 50  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
+TOPIC_INTENT_CONFIDENCE = 0.5  # a message without words of its own is answered by its intent from this confidence
 CARRY_MAX_TERMS = 4  # a follow-up with at most this many words of its own is read with the last question
 
 
@@ -229,8 +231,12 @@ def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool) -
     c = s.candidate
     if c.fact:
         return c.fact.text
-    if c.contact:
-        return answers.next_step(m, c.contact, kb, with_hours=True, long_days=True).text
+    if c.contact and not c.contact.phone:  # asked whom to call, and the source gives no number
+        sentence = kb.texts["answer"]["no_phone"].format(title=m.source_title, name=c.contact.name)
+        return " ".join([sentence, *answers.where_else(c.contact, kb)])
+    if c.contact:  # whom to contact: phone, hours and, where the source gives it, the address
+        step = answers.next_step(m, c.contact, kb, with_hours=True, long_days=True).text
+        return " ".join([step, *answers.where_else(c.contact, kb)[:1]]) if c.contact.address else step
     assert c.not_stated
     if english:
         return kb.texts["english"]["not_stated"].format(title=m.source_title)
@@ -271,11 +277,12 @@ class _Answerer:
         """The candidates for a question; with ``context`` (the rest of a story, or the last question
         of a follow-up) each candidate keeps the better of its score for the question alone and
         for the question with its context (discounted by CONTEXT_WEIGHT)."""
-        q = self.index.query(text)
+        frame = _frame_terms(self.kb)
+        q = self.index.query(text, frame, frame_alone=context is None)
         ranked = self.index.rank(q, m.id, services, priors=self.priors, last_topic=last_topic)
         if not context:
             return q, ranked
-        wide = self.index.query(f"{text} {context}")
+        wide = self.index.query(f"{text} {context}", frame)
         best = {id(s.candidate): s for s in ranked}
         for s in self.index.rank(wide, m.id, services, priors=self.priors, last_topic=last_topic):
             discounted = replace(s, score=s.score * CONTEXT_WEIGHT)
@@ -349,6 +356,10 @@ class _Answerer:
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
+        if best.candidate.contact and best.own < SPECIFIC_CONTACT:
+            # "hvornår har I åbent?": no unit named, so the unit of the services asked about
+            scope_contact = _service_contact(m, services)
+            best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope_contact.id), best)
         lines = [_answer_line(m, best, kb, self.english)]
         facts = [best.candidate.fact] if best.candidate.fact else []
         same_topic = [s for s in ranked[1:] if s.candidate.topic == best.candidate.topic and s.candidate.fact
@@ -406,7 +417,8 @@ def _priors(ranking: Iterable[Mapping[str, Any]] | None, kb: KnowledgeBase) -> d
 def _content_terms(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
     """The terms of a message that are not a municipality, a service kind or a situation."""
     ix = retrieval.index(kb)
-    return tuple(t for t in ix.terms(text) if t not in _frame_terms(kb))
+    generic = kb.language.generic_words
+    return tuple(t for t in ix.terms(text) if t not in _frame_terms(kb) and t not in generic)
 
 
 _FRAME: dict[int, tuple[KnowledgeBase, frozenset[str]]] = {}
@@ -423,7 +435,8 @@ def _frame_terms(kb: KnowledgeBase) -> frozenset[str]:
     for kind in kb.service_kinds.values():
         phrases += kind.keywords
     for situation in kb.situations.values():
-        phrases += situation.keywords
+        if situation.kind:  # the others ("vederlagsfri fysioterapi") are what a question is about
+            phrases += situation.keywords
     for other in kb.others:
         phrases += [other.name, *other.aliases]
     terms = frozenset(t for p in phrases for t in ix.terms(p)) | kb.language.person_words
@@ -495,6 +508,8 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
         if state.question and (covered or kind or intent == "inform_kommune" or reading.followup
                                or reading.correction):
             return _answer(state, state.question, kb, opening, priors, reading, reuse=True)
+        if any(topics_for_intent(i, kb) and c >= TOPIC_INTENT_CONFIDENCE for i, c in _ranked_intents(ranking)):
+            return _answer(state, text, kb, opening, priors, reading)  # "hvem kan få genoptræning?"
         if intent == "describe_situation" or names.find_situations(text, kb):
             return _situation(state, text, kb, opening)
         return _which_topic(state, kb, opening) if state.kommune else _ask_kommune(state, kb, opening)
@@ -538,6 +553,11 @@ def _looks_danish(text: str, kb: KnowledgeBase) -> bool:
 def _compare_words(text: str, kb: KnowledgeBase) -> bool:
     folded = loose(text)
     return any(p.search(folded) for p in kb.language.compare)
+
+
+def _ranked_intents(ranking: Iterable[Mapping[str, Any]] | None) -> list[tuple[str, float]]:
+    return [(str(i.get("name")), float(i["confidence"])) for i in ranking or ()
+            if isinstance(i.get("confidence"), (int, float))]
 
 
 def priors_confidence(ranking: Iterable[Mapping[str, Any]] | None, intent: str) -> float:

@@ -34,7 +34,7 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
                "service_not_described": frozenset({"title", "service"}), "depends_on_service": frozenset(),
                "service_item": frozenset({"service", "text"}), "not_stated_short": frozenset(),
-               "decide": frozenset({"question"})},
+               "decide": frozenset({"question"}), "no_phone": frozenset({"title", "name"})},
     "next_step": {"call": frozenset({"name", "phone"}), "call_hours": frozenset({"name", "phone", "hours"}),
                   "no_phone": frozenset({"name", "title"}), "address": frozenset({"address"}),
                   "web": frozenset({"web"}), "end": frozenset()},
@@ -230,12 +230,14 @@ class Language:
     lead_words: frozenset[str] = frozenset()
     joiners: frozenset[str] = frozenset()
     english_words: frozenset[str] = frozenset()
+    danish_words: frozenset[str] = frozenset()
     emergency: tuple[re.Pattern[str], ...] = ()
     compare: tuple[re.Pattern[str], ...] = ()
     correction: tuple[re.Pattern[str], ...] = ()
     rejected: tuple[re.Pattern[str], ...] = ()
     followup: tuple[re.Pattern[str], ...] = ()
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
+    rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
 
 @dataclass(frozen=True)
@@ -426,8 +428,14 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _any_spelling(phrase: str) -> str:
+    """A regular expression for a phrase as people type it: with æ/ø/å or without."""
+    spellings = {"æ": "(?:æ|ae|e)", "ø": "(?:ø|oe|o)", "å": "(?:å|aa|a)"}
+    return r"\s+".join("".join(spellings.get(ch, re.escape(ch)) for ch in word) for word in phrase.lower().split())
+
+
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
-                  "lead_words", "joiners", "english_words")
+                  "lead_words", "joiners", "english_words", "danish_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup")
 
 
@@ -466,9 +474,17 @@ def _load_language(base: Path, problems: _Problems) -> Language:
             problems.add(f"{file_name}: english_glossary.{word}", "must map an English word to Danish words")
         else:
             values["glossary"][loose(str(word))] = danish
+    rewrites = _mapping(data.get("rewrites") or {}, f"{file_name}: rewrites", problems)
+    pairs = []
+    for phrase, word in sorted(rewrites.items(), key=lambda kv: -len(str(kv[0]))):
+        if not loose(str(phrase)) or not isinstance(word, str):
+            problems.add(f"{file_name}: rewrites.{phrase}", "must map a phrase to a word (or \"\")")
+            continue
+        pairs.append((re.compile(r"(?<![\wæøå])" + _any_spelling(str(phrase)) + r"(?![\wæøå])", re.IGNORECASE), word))
+    values["rewrites"] = tuple(pairs)
     for key in data:
-        if key not in (*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary"):
-            known = ", ".join((*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary"))
+        if key not in (*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary", "rewrites"):
+            known = ", ".join((*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary", "rewrites"))
             problems.add(f"{file_name}: {key}", f"unknown key; use one of {known}")
     return Language(**values)
 

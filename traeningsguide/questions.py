@@ -16,8 +16,7 @@ from traeningsguide.knowledge import KnowledgeBase, Language
 from traeningsguide.textnorm import loose, loose_letters
 
 MAX_QUESTIONS = 3
-ENGLISH_SHARE = 0.5  # of a message's words must be English words …
-ENGLISH_MIN = 2  # … and at least this many
+ENGLISH_MIN = 2  # English words a message needs to be read as English
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
 _LIST_SEPARATOR = re.compile(r"\s+[+&;/]\s+|\s*;\s*")  # a terse lookup: "varighed + tlf"
 
@@ -111,9 +110,12 @@ def glossed(text: str, kb: KnowledgeBase) -> str:
 
 
 def is_english(text: str, kb: KnowledgeBase) -> bool:
+    """More English words than Danish function words (and at least ENGLISH_MIN): Danish names and
+    words inside an English sentence ("genoptræningsplan") do not make it Danish."""
     words = loose(text).split()
     english = sum(w in kb.language.english_words for w in words)
-    return english >= ENGLISH_MIN and english >= ENGLISH_SHARE * len(words)
+    danish = sum(w in kb.language.danish_words for w in words)
+    return english >= ENGLISH_MIN and english > danish
 
 
 def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:

@@ -151,7 +151,7 @@ class Index:
         self.kb = kb
         # words in nearly every question about training match everything, and a municipality's name
         # says where, not what: left out like stop words
-        self.stop = kb.language.stop_words | kb.language.generic_words | _place_words(kb)
+        self.stop = kb.language.stop_words | _place_words(kb)
         self.lemmas = self._lemma_table(kb)
         self.candidates: dict[str, list[Candidate]] = {}
         docs: list[str] = []
@@ -229,8 +229,15 @@ class Index:
     def _joined(self, text: str) -> str:
         return " ".join(self.terms(text))
 
-    def query(self, text: str) -> Query:
-        joined = self._joined(text)
+    def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True) -> Query:
+        """A question's vectors. ``frame``: words that only say who or which service the question is
+        about ("genoptræningsplan", "min mor"); they are left out when other words remain (or always,
+        without ``frame_alone``: a follow-up naming only a service asks the last question again)."""
+        for pattern, word in self.kb.language.rewrites:
+            text = pattern.sub(f" {word} ", text)
+        terms = self.terms(text)
+        content = tuple(t for t in terms if t not in frame)
+        joined = " ".join(content or (terms if frame_alone else ()))
         return Query(text, tuple(joined.split()), self.word_vec.transform([joined]),
                      self.char_vec.transform([joined]))
 

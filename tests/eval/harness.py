@@ -33,11 +33,12 @@ CLASSES = ("simple", "specific", "story", "multi", "compare", "english", "colloq
 KOMMUNE_VALUES = ("roskilde", "hedensted", "holbaek", "roedovre", "koege", "several", "none")
 
 # What the writers' macros stand for. Written from the brief's specification of the guide's
-# behaviour; each is deliberately narrow: {NOT_STATED} does not match the footer's "Kilden oplyser
-# ikke et telefonnummer", so an answer passes it only by saying the text is silent on the question.
+# behaviour; each is deliberately narrow: {NOT_STATED} does not match the next step's "Kilden oplyser
+# ikke et telefonnummer" (the footer of every answer for a contact without a phone), so an answer
+# passes it only by saying, in its own text, that the source is silent.
 MACROS: dict[str, str] = {
-    "NOT_STATED": r"(?:oplyser ikke|står der ikke|siger ikke|nævner ikke|beskriver ikke|skriver ikke noget"
-                  r"|does not say|doesn't say)(?! et telefonnummer)",
+    "NOT_STATED": r"(?:(?<!Kilden )oplyser ikke|står der ikke|siger ikke|nævner ikke|beskriver ikke|skriver ikke noget"
+                  r"|does not say|doesn't say)",
     "ASK_KOMMUNE": r"(?:hvilken kommune|which municipality)",
     "EMERGENCY": r"(?<!\d)112(?!\d)",
     "UNSURE": r"(?:ikke (?:helt )?sikker på|forstod jeg ikke|not sure|did not understand|didn't understand)",
