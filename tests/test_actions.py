@@ -14,15 +14,18 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions.actions import ActionAnswer  # noqa: E402
 
-SLOTS = {"kommune": None, "service": None, "topic": None, "pending": None, "decide_kind": None, "situations": None}
+SLOTS = {"kommune": None, "service": None, "topic": None, "pending": None, "decide_kind": None, "situations": None,
+         "question": None, "excluded": None, "english": None}
 
 
-def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None, **slots: Any) -> Tracker:
+def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None,
+            ranking: list[dict[str, Any]] | None = None, **slots: Any) -> Tracker:
     return Tracker(
         sender_id="test",
         slots={**SLOTS, **slots},
         latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99},
-                        "entities": entities or []},
+                        "entities": entities or [],
+                        "intent_ranking": ranking if ranking is not None else [{"name": intent, "confidence": 0.99}]},
         events=[],
         paused=False,
         followup_action=None,
@@ -42,7 +45,17 @@ def test_answer_with_municipality_entity() -> None:
     messages, slots = run(tracker("hvad koster kørsel i holbæk", "ask_transport",
                                   [{"entity": "kommune", "value": "holbaek"}]))
     assert len(messages) == 1 and "50 kroner" in messages[0]["text"]
-    assert slots["kommune"] == "holbaek" and slots["topic"] == "transport" and slots["pending"] is False
+    assert slots["kommune"] == "holbaek" and slots["topic"] in ("transport", "cost") and slots["pending"] is False
+    assert slots["question"] == "hvad koster kørsel i holbæk"  # kept for "og i Rødovre?" and corrections
+
+
+def test_the_intent_ranking_reaches_the_rules_module() -> None:
+    with mock.patch("traeningsguide.dialogue.respond", wraps=__import__("traeningsguide.dialogue").dialogue.respond) \
+            as respond:
+        run(tracker("hvad med det", "ask_cost", ranking=[{"name": "ask_cost", "confidence": 0.7},
+                                                         {"name": "ask_transport", "confidence": 0.2}],
+                    kommune="holbaek"))
+    assert respond.call_args.kwargs["ranking"][1] == {"name": "ask_transport", "confidence": 0.2}
 
 
 def test_asks_for_the_municipality_with_buttons() -> None:
@@ -53,8 +66,8 @@ def test_asks_for_the_municipality_with_buttons() -> None:
 
 
 def test_pending_question_answered_from_slots() -> None:
-    messages, _ = run(tracker("Køge", "inform_kommune", [{"entity": "kommune", "value": "koege"}],
-                              topic="cost", pending=True))
+    messages, _ = run(tracker("Holbæk", "inform_kommune", [{"entity": "kommune", "value": "holbaek"}],
+                              topic="cost", pending=True, question="hvad koster genoptræning?"))
     assert "gratis" in messages[0]["text"]
 
 
@@ -87,4 +100,4 @@ def test_missing_intent_is_treated_as_fallback() -> None:
     t = tracker("", "ask_cost")
     t.latest_message = {"text": None, "intent": None, "entities": None}
     messages, _ = run(t)
-    assert "Det forstod jeg ikke helt" in messages[0]["text"]
+    assert "Det forstod jeg ikke helt" in messages[0]["text"] and messages[0]["buttons"]

@@ -41,9 +41,11 @@ MAYBE = 0.17  # between MAYBE and SURE: answer when the question's words are in 
 MAX_LISTED = 2  # services that differ are listed briefly up to this many; more: the deciding question
 MAX_LISTED_WORDS = 60  # … and while the list stays this short
 MAX_LISTED_SHORT = 4  # short answers ("… er gratis.") are listed for up to this many services
+SPECIFIC_MATCH = 0.3  # a fact matching the question's own words this well makes it a precise question …
+SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact matches at least this share as well
 SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
-SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
+SECOND_FACT = 0.5  # a second fact of the same topic joins when its own match is this close to the first
 MAX_ANSWER_WORDS = 50  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
 TOPIC_INTENT_CONFIDENCE = 0.5  # a message without words of its own is answered by its intent from this confidence
@@ -332,6 +334,12 @@ class _Answerer:
         get one short line; they never force the deciding question on their own."""
         kb = self.kb
         t = kb.texts["answer"]
+        order = sorted(groups, key=lambda k: -chosen[k].score)  # the best match first
+        if best.own >= SPECIFIC_MATCH:
+            # a precise question ("må jeg træne i jeans?"): the services whose facts answer it, labelled;
+            # a service whose facts on the topic do not match it is left out, not called silent
+            order = [k for k in order if chosen[k].own >= SPECIFIC_SHARE * best.own] or order[:1]
+        groups = {k: groups[k] for k in order}
         stated = {k: sids for k, sids in groups.items() if chosen[k].candidate.fact or chosen[k].candidate.contact}
         silent = [sid for k, sids in groups.items() if k not in stated for sid in sids]
 
@@ -383,7 +391,11 @@ class _Answerer:
     def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
         contact = _service_contact(m, services)
-        if self.index.unknown_terms(q, m.id):
+        # silent only about something the guide can recognise as a question about training: a word
+        # some municipality's text uses, or a training word; gibberish gets "not sure"
+        recognised = any(self.index.known(t) for t in q.terms) or any(
+            w in kb.language.generic_words for w in loose(q.text).split())
+        if recognised and self.index.unknown_terms(q, m.id):
             key = "english" if self.english else "dialogue"
             return Part([kb.texts[key]["silent"].format(title=m.source_title)], contact, None, score=0.0)
         return Part([], contact, None, sure=False, score=0.0)
@@ -417,7 +429,7 @@ def _priors(ranking: Iterable[Mapping[str, Any]] | None, kb: KnowledgeBase) -> d
 def _content_terms(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
     """The terms of a message that are not a municipality, a service kind or a situation."""
     ix = retrieval.index(kb)
-    generic = kb.language.generic_words
+    generic = kb.language.generic_words | kb.language.person_words
     return tuple(t for t in ix.terms(text) if t not in _frame_terms(kb) and t not in generic)
 
 
@@ -439,7 +451,7 @@ def _frame_terms(kb: KnowledgeBase) -> frozenset[str]:
             phrases += situation.keywords
     for other in kb.others:
         phrases += [other.name, *other.aliases]
-    terms = frozenset(t for p in phrases for t in ix.terms(p)) | kb.language.person_words
+    terms = frozenset(t for p in phrases for t in ix.terms(p))
     _FRAME[id(kb)] = (kb, terms)
     return terms
 
@@ -453,6 +465,8 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     """
     kb = kb or knowledge()
     text = text[: names.MAX_TEXT].strip()
+    if not text:
+        return Turn((Message(kb.texts["dialogue"]["rephrase"], topic_buttons(kb)),), state)
     payload = text.startswith("/")
     reading = questions.read("" if payload else text, kb)
     english = reading.english or (state.english and not payload and not _looks_danish(text, kb))
@@ -469,7 +483,7 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     if uncovered and not covered:
         key = "english" if english else "resolve"
         return Turn((*opening, Message(kb.texts[key]["not_covered"].format(name=uncovered[0].name))), state)
-    kind = None if payload else _mentioned_kind(entities.get("service", ()), text, kb)
+    kind = None if payload else _mentioned_kind(entities.get("service", ()), retrieval.index(kb).corrected(text), kb)
     if kind:
         state = replace(state, service=kind, excluded=tuple(k for k in state.excluded if k != kind))
     if len(covered) == 1:
@@ -536,7 +550,10 @@ def _out_of_scope(state: State, text: str, intent: str, ranking: Iterable[Mappin
     ix = retrieval.index(kb)
     terms = [t for t in _content_terms(text, kb)]
     domain = any(w in kb.language.generic_words for w in loose(text).split())
-    return bool(terms) and not domain and probe < MAYBE and all(not ix.known(t) for t in terms)
+    # words the knowledge base has never seen: off-topic, unless the NLU could not read it at all
+    # (gibberish is answered with "not sure" and the topics)
+    return (bool(terms) and not domain and probe < MAYBE and intent != "nlu_fallback"
+            and all(not ix.known(t) for t in terms))
 
 
 def _asks_something(reading: questions.Reading, text: str) -> bool:
@@ -718,8 +735,8 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
         lines.append(f"• {d['compare_item'].format(name=m.short_name, text=body)}")
         titles.append(m.source_title)
     del answerer
-    parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines),
-                                                                    d["compare_sources"].format(titles="; ".join(titles))]
+    sources = d["compare_sources"].format(titles="; ".join(titles))
+    parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines), sources]
     return Turn((*opening, Message("\n\n".join(parts))), replace(state, topic=topic, question=text, pending=False))
 
 

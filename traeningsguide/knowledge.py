@@ -19,7 +19,16 @@ from typing import Any
 
 import yaml
 
-from traeningsguide.textnorm import loose, loose_letters, normalise_source, numbers_in, phone_digits, phones_in, unit_counts
+from traeningsguide.textnorm import (
+    any_spelling,
+    loose,
+    loose_letters,
+    normalise_source,
+    numbers_in,
+    phone_digits,
+    phones_in,
+    unit_counts,
+)
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -428,12 +437,6 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _any_spelling(phrase: str) -> str:
-    """A regular expression for a phrase as people type it: with æ/ø/å or without."""
-    spellings = {"æ": "(?:æ|ae|e)", "ø": "(?:ø|oe|o)", "å": "(?:å|aa|a)"}
-    return r"\s+".join("".join(spellings.get(ch, re.escape(ch)) for ch in word) for word in phrase.lower().split())
-
-
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
                   "lead_words", "joiners", "english_words", "danish_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup")
@@ -480,7 +483,7 @@ def _load_language(base: Path, problems: _Problems) -> Language:
         if not loose(str(phrase)) or not isinstance(word, str):
             problems.add(f"{file_name}: rewrites.{phrase}", "must map a phrase to a word (or \"\")")
             continue
-        pairs.append((re.compile(r"(?<![\wæøå])" + _any_spelling(str(phrase)) + r"(?![\wæøå])", re.IGNORECASE), word))
+        pairs.append((re.compile(r"(?<![\wæøå])" + any_spelling(str(phrase)) + r"(?![\wæøå])", re.IGNORECASE), word))
     values["rewrites"] = tuple(pairs)
     for key in data:
         if key not in (*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary", "rewrites"):

@@ -13,6 +13,7 @@ loosely folded (textnorm.loose). The NLU's intent ranking is a prior on the topi
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import json
 import re
@@ -41,6 +42,8 @@ NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's
 CHAR_SHARE = 0.5  # character n-grams against lemmas in a cosine similarity
 COVERAGE_SHARE = 0.5  # in a candidate's own-words similarity: the share of the question's weight it covers
 MIN_PREFIX = 4  # a question word matches a longer word it begins ("telefon" in "telefonkonsultation")
+TYPO_MIN_LENGTH = 5  # shorter unknown words are not corrected ("app" is not "apps")
+TYPO_CUTOFF = 0.8  # how alike a typo and its correction must be (difflib's ratio)
 MIN_HEAD = 5  # … or ends, a compound's head ("træning" in "holdtræning")
 
 
@@ -169,6 +172,7 @@ class Index:
             for phrase in (topic.label, *topic.asks):
                 topic_docs.append(phrase)
                 self.topic_owner.append(topic.id)
+        self._vocabulary(docs + topic_docs)
         corpus = [self._joined(d) for d in docs + topic_docs]
         self.word_vec = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm="l2")
         self.char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, norm="l2")
@@ -197,6 +201,20 @@ class Index:
         wanted = {table.get(w, w) for w in words}
         return {form: lemma for form, lemma in table.items() if lemma in wanted and form != lemma}
 
+    def _vocabulary(self, texts: list[str]) -> None:
+        """Every word of the knowledge base, loosely folded -> its term (what typos are corrected to)."""
+        vocabulary: dict[str, str] = {}
+        for text in texts:
+            for word in _WORD.findall(text.lower()):
+                folded = loose(word)
+                if folded and folded not in self.stop and folded not in vocabulary:
+                    vocabulary[folded] = loose(self.lemmas.get(word, word))
+        self.by_initial: dict[str, list[str]] = {}
+        for word in vocabulary:
+            if len(word) >= TYPO_MIN_LENGTH - 2:
+                self.by_initial.setdefault(word[0], []).append(word)
+        self.vocabulary = vocabulary
+
     @staticmethod
     def _candidates(m: Municipality) -> list[Candidate]:
         cands = [Candidate(m.id, f.topic, f.services, fact=f) for f in m.facts]
@@ -215,16 +233,47 @@ class Index:
     # -- questions --------------------------------------------------------------------------
 
     def terms(self, text: str) -> tuple[str, ...]:
-        """Loosely folded lemmas of a text, without stop words, generic words and municipality names
-        (a function word is dropped before lemmatizing too: the table maps "med" to "mede")."""
+        """Loosely folded lemmas of a text, without stop words and municipality names (a function
+        word is dropped before lemmatizing too: the table maps "med" to "mede"). A word the knowledge
+        base does not know is read as the closest word it does know, if one is close ("kotser")."""
         out = []
         for word in _WORD.findall(text.lower()):
-            if loose(word) in self.stop:
+            folded = loose(word)
+            if folded in self.stop:
                 continue
-            term = loose(self.lemmas.get(word, word))
+            if word in self.lemmas:
+                term = loose(self.lemmas[word])
+            elif folded in self.vocabulary or not hasattr(self, "vocabulary"):
+                term = self.vocabulary.get(folded, folded) if hasattr(self, "vocabulary") else folded
+            else:
+                term = self._closest(folded)
             if term and term not in self.stop and (len(term) > 1 or term.isdigit()):
                 out.append(term)
         return tuple(out)
+
+    def corrected(self, text: str) -> str:
+        """The text with each unknown word replaced by the closest knowledge-base word (loosely
+        folded), for finding service and situation keywords in a message with typos."""
+        words = []
+        for word in text.split():
+            core = _WORD.fullmatch(loose(word))
+            if core and word.lower() not in self.lemmas and core.group(0) not in self.vocabulary \
+                    and core.group(0) not in self.stop and len(core.group(0)) >= TYPO_MIN_LENGTH:
+                close = difflib.get_close_matches(core.group(0), [w for w in self.by_initial.get(core.group(0)[0], ())
+                                                                  if abs(len(w) - len(core.group(0))) <= 2],
+                                                  n=1, cutoff=TYPO_CUTOFF)
+                words.append(close[0] if close else word)
+            else:
+                words.append(word)
+        return " ".join(words)
+
+    def _closest(self, folded: str) -> str:
+        """A typo's knowledge-base word: same first letter, similar length, similar letters."""
+        if len(folded) < TYPO_MIN_LENGTH or folded.isdigit():
+            return folded
+        candidates = [w for w in self.by_initial.get(folded[0], ()) if abs(len(w) - len(folded)) <= 2]
+        close = difflib.get_close_matches(folded, candidates, n=1, cutoff=TYPO_CUTOFF)
+        return self.vocabulary[close[0]] if close else folded
 
     def _joined(self, text: str) -> str:
         return " ".join(self.terms(text))

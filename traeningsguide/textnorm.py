@@ -137,3 +137,9 @@ def loose_letters(text: str) -> str:
 def loose(text: str) -> str:
     """Loose folding of free text: :func:`loose_letters`, punctuation to spaces, one space between words."""
     return " ".join(_NON_WORD.sub(" ", loose_letters(text)).split())
+
+
+def any_spelling(phrase: str) -> str:
+    """A regular expression for a phrase as people type it, with æ/ø/å or without ("kørt": "kort", "koert")."""
+    spellings = {"æ": "(?:æ|ae|e)", "ø": "(?:ø|oe|o)", "å": "(?:å|aa|a)"}
+    return r"\s+".join("".join(spellings.get(ch, re.escape(ch)) for ch in word) for word in phrase.lower().split())

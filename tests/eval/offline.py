@@ -97,7 +97,8 @@ def _why(before: dialogue.State, after: dialogue.State, text: str, parsed: dict[
     return lines
 
 
-def _turn(state: dialogue.State, text: str, parsed: dict[str, dict[str, Any]], kb: Any) -> tuple[Any, list[str], list[str]]:
+def _turn(state: dialogue.State, text: str, parsed: dict[str, dict[str, Any]],
+          kb: Any) -> tuple[Any, list[str], list[str]]:
     p = parsed[text]
     intent = (p.get("intent") or {}).get("name") or "nlu_fallback"
     entities: dict[str, list[str]] = {}
