@@ -262,6 +262,6 @@ def test_every_sentence_comes_from_a_fact_or_the_texts(kb: KnowledgeBase) -> Non
 
 def test_state_round_trips_through_slots() -> None:
     state = State("koege", "rehab", "cost", True, "rehab_after_hospital", ("child",), "hvad koster det?",
-                  ("children",), True)
+                  ("children",), True, ("koege", "holbaek"))
     assert State.from_slots(state.as_slots()) == state
     assert State.from_slots({}) == State()

@@ -77,6 +77,7 @@ class State:
     question: str | None = None  # the last question (answered again on "ja"/"nej", "og i …?", corrections)
     excluded: tuple[str, ...] = ()  # service kinds the citizen said no to
     english: bool = False
+    compare: tuple[str, ...] = ()  # the municipalities of the last comparison ("og hvis …?" compares again)
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> State:
@@ -91,12 +92,14 @@ class State:
             question=slots.get("question") or None,
             excluded=tuple(slots.get("excluded") or ()),
             english=bool(slots.get("english")),
+            compare=tuple(slots.get("compare") or ()),
         )
 
     def as_slots(self) -> dict[str, Any]:
         values = asdict(self)
         values["situations"] = list(self.situations)
         values["excluded"] = list(self.excluded)
+        values["compare"] = list(self.compare)
         return values
 
 
@@ -507,6 +510,9 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
 
     if len(covered) > 1 or reading.compare and not (len(covered) == 1 and not _compare_words(text, kb)):
         return _compare(state, text, covered, kb, opening, priors, english)
+    if before.compare and not covered and (reading.followup or len(_content_terms(text, kb)) <= CARRY_MAX_TERMS):
+        return _compare(state, text, [], kb, opening, priors, english)  # "og hvis borgeren udebliver?"
+    state = replace(state, compare=())
     if intent == MORE_INTENT:
         return _more(state, entities, kb, opening)
     if payload:
@@ -702,42 +708,85 @@ def _more(state: State, entities: Mapping[str, Iterable[str]], kb: KnowledgeBase
 
 def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, opening: list[Message],
              priors: Mapping[str, float], english: bool) -> Turn:
-    """One short line per municipality (the named ones, or all five), from the same index."""
-    ids = covered if len(covered) > 1 else list(kb.municipalities)
+    """One short line per municipality (the named ones, or all five).
+
+    The topic is the one the question matches best across the municipalities; its answer per
+    municipality comes from answers.compare, the function behind the lookup page's compare view, and
+    is narrowed to the fact(s) that match the question, labelled with their service where services
+    differ, or the honest "not stated".
+    """
+    ids = covered if len(covered) > 1 else list(state.compare) if state.compare and not covered else \
+        list(kb.municipalities)
     ix = retrieval.index(kb)
-    q = ix.query(text)
+    frame = _frame_terms(kb)
+    q = ix.query(text, frame)
+    if q.empty and state.question:
+        q = ix.query(f"{text} {state.question}", frame)
     topic_sims = ix.topic_scores(q)
-    answerer = _Answerer(kb, replace(state, kommune=None), priors, english)
-    # one topic for all: the one with the best summed score across the municipalities
     totals: dict[str, float] = {}
     for mid in ids:
         m = kb.municipalities[mid]
-        services, _ = _scope(m, state, kb)
         best: dict[str, float] = {}
-        for s in ix.rank(q, mid, services or tuple(m.services), priors=priors, topic_sims=topic_sims):
+        for s in ix.rank(q, mid, _scope(m, state, kb)[0] or tuple(m.services), priors=priors, topic_sims=topic_sims,
+                         last_topic=state.topic if state.compare else None):
             best.setdefault(s.candidate.topic, s.score)
         for topic, score in best.items():
             totals[topic] = totals.get(topic, 0.0) + score
+    new_state = replace(state, question=text, pending=False, compare=tuple(ids))
     if not totals or max(totals.values()) / len(ids) < MAYBE:
         t = kb.texts["english"] if english else kb.texts["dialogue"]
-        return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), replace(state, question=text))
+        return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), new_state)
     topic = max(totals, key=lambda k: totals[k])
-    focused = {topic: 1.0}
-    lines, titles = [], []
     d = kb.texts["dialogue"]
+    by_municipality = {a.municipality_id: a for a in answers.compare(topic, state.service, kb) if a.municipality_id in ids}
+    lines, titles = [], []
     for mid in sorted(ids, key=lambda i: kb.municipalities[i].short_name):
         m = kb.municipalities[mid]
-        part = _Answerer(kb, state, {**priors, **focused}, english).part(m, text, last_topic=topic, compare=True)
-        body = " ".join(part.lines) if part.lines else kb.texts["answer"]["not_stated"].format(
-            title=m.source_title, missing=kb.topics[topic].missing)
-        if part.topic == CONTACT_TOPIC or topic == CONTACT_TOPIC:
-            body = " ".join(part.lines)
+        body = _compare_line(m, by_municipality[mid], q, topic, state, kb, english)
         lines.append(f"• {d['compare_item'].format(name=m.short_name, text=body)}")
         titles.append(m.source_title)
-    del answerer
     sources = d["compare_sources"].format(titles="; ".join(titles))
     parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines), sources]
-    return Turn((*opening, Message("\n\n".join(parts))), replace(state, topic=topic, question=text, pending=False))
+    return Turn((*opening, Message("\n\n".join(parts))), replace(new_state, topic=topic))
+
+
+def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, topic: str, state: State,
+                  kb: KnowledgeBase, english: bool) -> str:
+    """One municipality's line: the matching fact of each of its services (briefly), or not stated."""
+    t = kb.texts["answer"]
+    if topic == CONTACT_TOPIC:  # every number the source gives, or that it gives none
+        phones = [c for c in m.contacts.values() if c.phone]
+        if not phones:
+            return t["no_phone"].format(title=m.source_title, name=m.contact(None).name)
+        return "; ".join(answers.next_step(m, c, kb, with_hours=False).text.rstrip(".") for c in phones) + "."
+    scope = set(_scope(m, state, kb)[0] or m.services)
+    parts = [p for p in answer.parts if scope & set(p.service_ids)] or list(answer.parts)
+    ix = retrieval.index(kb)
+    score = {id(s.candidate.fact): s.own for s in ix.rank(q, m.id, tuple(scope)) if s.candidate.fact}
+    lines = []
+    for part in parts:
+        if part.facts:
+            best = max(part.facts, key=lambda f: score.get(id(f), 0.0))
+            lines.append((part, best.text, score.get(id(best), 0.0)))
+        else:
+            lines.append((part, None, 0.0))
+    stated = [x for x in lines if x[1]]
+    if not stated:
+        if english:
+            return kb.texts["english"]["not_stated"].format(title=m.source_title)
+        return t["not_stated"].format(title=m.source_title, missing=kb.topics[topic].missing)
+    top = max(x[2] for x in stated)
+    if top >= SPECIFIC_MATCH:  # a precise question: the services whose facts answer it
+        stated = [x for x in stated if x[2] >= SPECIFIC_SHARE * top]
+    if len(lines) == 1 or len(stated) == 1 and len(lines) == len(stated):
+        return stated[0][1]  # type: ignore[return-value]
+    shown = [t["service_item"].format(service=" / ".join(m.services[s].short_name for s in p.service_ids),
+                                      text=text) for p, text, _ in stated]
+    silent = [s for p, text, _ in lines if not text for s in p.service_ids]
+    if silent:
+        shown.append(t["service_item"].format(service=" / ".join(m.services[s].short_name for s in silent),
+                                              text=t["not_stated_short"]))
+    return " ".join(shown)
 
 
 def error_turn(state: State, kb: KnowledgeBase | None = None) -> Turn:
