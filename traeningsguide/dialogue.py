@@ -738,7 +738,8 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
         return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), new_state)
     topic = max(totals, key=lambda k: totals[k])
     d = kb.texts["dialogue"]
-    by_municipality = {a.municipality_id: a for a in answers.compare(topic, state.service, kb) if a.municipality_id in ids}
+    by_municipality = {a.municipality_id: a for a in answers.compare(topic, state.service, kb)
+                       if a.municipality_id in ids}
     lines, titles = [], []
     for mid in sorted(ids, key=lambda i: kb.municipalities[i].short_name):
         m = kb.municipalities[mid]
