@@ -33,6 +33,8 @@ from traeningsguide.textnorm import loose
 SITUATION = "situation"  # pseudo-topic: the citizen described a situation (eligibility check)
 TOPIC_INTENT_PREFIX = "ask_"
 MORE_INTENT = "ask_more"  # the "Mere om …" button: the rest of a topic
+MORE_MAX_WORDS = 4  # typed, "fortæl mere" is short
+ENGLISH_INTENTS = {"greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny", "inform_kommune"}
 SMALL_TALK = {"greet": "greet", "goodbye": "goodbye", "thanks": "thanks", "bot_challenge": "bot_challenge"}
 
 # Scores (traeningsguide.retrieval) that decide how sure the guide is; tuned on tests/eval/set1.
@@ -476,6 +478,10 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     state = before = replace(state, english=english)
     t = kb.texts["english"] if english else kb.texts["dialogue"]
     opening: list[Message] = [Message(t["emergency"])] if reading.emergency else []
+    if english and not payload and not (intent in ENGLISH_INTENTS and priors_confidence(ranking, intent) >= 0.7):
+        intent, ranking = "nlu_fallback", ()  # the NLU is trained on Danish: its topic for English is noise
+    if intent == MORE_INTENT and not payload and len(text.split()) > MORE_MAX_WORDS:
+        intent = "nlu_fallback"  # "fortæl mere" asks for more; a longer message asks something of its own
     priors = _priors(ranking, kb)
 
     # where and which service: from the message, else kept from the conversation

@@ -32,8 +32,8 @@ _WORD = re.compile(r"[0-9a-zæøåéüöä§]+")
 
 # How a candidate's score is made (tuned on tests/eval/set1; README "How it works").
 W_OWN = 0.55  # the candidate's own words (a fact's text, quote and asks; a contact's name and purpose)
-W_TOPIC = 0.30  # the topic's phrasings
-W_PRIOR = 0.30  # the NLU's confidence in the topic's intent
+W_TOPIC = 0.40  # the topic's phrasings
+W_PRIOR = 0.25  # the NLU's confidence in the topic's intent
 W_LAST = 0.10  # a follow-up: the conversation's last topic
 CONTACT_EVIDENCE = 0.3  # a contact competes fully only when the question is about whom to contact
 CONTACT_DISCOUNT = 0.5
@@ -83,6 +83,7 @@ class Query:
     terms: tuple[str, ...]  # loosely folded lemmas without stop words
     word: object  # sparse row vectors
     char: object
+    topical: Query | None = None  # the same without the generic words, for matching the topics
 
     @property
     def empty(self) -> bool:
@@ -173,7 +174,8 @@ class Index:
                 topic_docs.append(phrase)
                 self.topic_owner.append(topic.id)
         self._vocabulary(docs + topic_docs)
-        corpus = [self._joined(d) for d in docs + topic_docs]
+        self.generic = frozenset(loose(w) for w in kb.language.generic_words)
+        corpus = [self._joined(d) for d in docs] + [self._joined(d, drop=self.generic) for d in topic_docs]
         self.word_vec = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm="l2")
         self.char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, norm="l2")
         self.word_vec.fit(corpus)
@@ -275,8 +277,8 @@ class Index:
         close = difflib.get_close_matches(folded, candidates, n=1, cutoff=TYPO_CUTOFF)
         return self.vocabulary[close[0]] if close else folded
 
-    def _joined(self, text: str) -> str:
-        return " ".join(self.terms(text))
+    def _joined(self, text: str, drop: frozenset[str] = frozenset()) -> str:
+        return " ".join(t for t in self.terms(text) if t not in drop)
 
     def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True) -> Query:
         """A question's vectors. ``frame``: words that only say who or which service the question is
@@ -286,14 +288,18 @@ class Index:
             text = pattern.sub(f" {word} ", text)
         terms = self.terms(text)
         content = tuple(t for t in terms if t not in frame)
-        joined = " ".join(content or (terms if frame_alone else ()))
-        return Query(text, tuple(joined.split()), self.word_vec.transform([joined]),
-                     self.char_vec.transform([joined]))
+        kept = content or (terms if frame_alone else ())
+        joined = " ".join(kept)
+        # a topic is not matched by "træning" or "genoptræning" alone
+        topical = " ".join(t for t in kept if t not in self.generic)
+        return Query(text, tuple(joined.split()), self.word_vec.transform([joined]), self.char_vec.transform([joined]),
+                     Query(text, tuple(topical.split()), self.word_vec.transform([topical]),
+                           self.char_vec.transform([topical])))
 
     def topic_scores(self, q: Query) -> dict[str, float]:
         """Each topic's best similarity over its phrasings."""
         best = dict.fromkeys(self.kb.topics, 0.0)
-        for owner, sim in zip(self.topic_owner, self.topics.similarity(q), strict=True):
+        for owner, sim in zip(self.topic_owner, self.topics.similarity(q.topical or q), strict=True):
             best[owner] = max(best[owner], float(sim))
         return best
 
