@@ -39,6 +39,7 @@ CONTACT_EVIDENCE = 0.3  # a contact competes fully only when the question is abo
 CONTACT_DISCOUNT = 0.5
 W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone number, times the contact topic's match
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
+NOT_STATED_POWER = 2  # … and its weaker matches count less still
 CHAR_SHARE = 0.5  # character n-grams against lemmas in a cosine similarity
 COVERAGE_SHARE = 0.5  # in a candidate's own-words similarity: the share of the question's weight it covers
 MIN_PREFIX = 4  # a question word matches a longer word it begins ("telefon" in "telefonkonsultation")
@@ -320,7 +321,7 @@ class Index:
             if not scope & set(c.services):
                 continue
             t = topic_sims.get(c.topic, 0.0)
-            mine = t * NOT_STATED_OWN if c.not_stated else own[i]
+            mine = t ** NOT_STATED_POWER * NOT_STATED_OWN if c.not_stated else own[i]  # silence: on a clear topic
             if c.contact and max(t, priors.get(CONTACT_TOPIC, 0.0)) < CONTACT_EVIDENCE:
                 mine *= CONTACT_DISCOUNT  # a unit's name in a question about something else
             score = W_OWN * mine + W_TOPIC * t + W_PRIOR * priors.get(c.topic, 0.0)
