@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -171,13 +172,12 @@ def match_keywords(text: str, keywords: Mapping[str, Iterable[str]]) -> list[str
     hits: list[tuple[int, int, int, str]] = []  # (start, end, keyword length, id)
     for item_id, words in keywords.items():
         for keyword in words:
-            needle = fold(keyword)
-            if not needle:
+            compiled = _keyword_pattern(keyword)
+            if compiled is None:
                 continue
-            # a long one-word keyword also begins longer words ("vedligehold" in "vedligeholdelses")
-            tail = r"[a-z]*" if len(needle) >= LONG_KEYWORD and " " not in needle else _ENDINGS
-            for match in re.finditer(rf"(?<= ){re.escape(needle)}{tail}(?= )", folded):
-                hits.append((match.start(), match.end(), len(needle), item_id))
+            pattern, length = compiled
+            for match in pattern.finditer(folded):
+                hits.append((match.start(), match.end(), length, item_id))
     hits.sort(key=lambda h: (-h[2], h[0]))
     claimed = bytearray(len(folded))
     found: list[tuple[int, str]] = []
@@ -191,6 +191,17 @@ def match_keywords(text: str, keywords: Mapping[str, Iterable[str]]) -> list[str
         if item_id not in ordered:
             ordered.append(item_id)
     return ordered
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keyword: str) -> tuple[re.Pattern[str], int] | None:
+    """The compiled pattern of a keyword and the keyword's length (the longer keyword wins)."""
+    needle = fold(keyword)
+    if not needle:
+        return None
+    # a long one-word keyword also begins longer words ("vedligehold" in "vedligeholdelses")
+    tail = r"[a-z]*" if len(needle) >= LONG_KEYWORD and " " not in needle else _ENDINGS
+    return re.compile(rf"(?<= ){re.escape(needle)}{tail}(?= )"), len(needle)
 
 
 def find_service_kinds(text: str, kb: KnowledgeBase | None = None) -> list[str]:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import difflib
 import gzip
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, NotStated
 from traeningsguide.textnorm import loose, phones_in
@@ -41,8 +41,11 @@ W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone numbe
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
 NOT_STATED_POWER = 2  # … and its weaker matches count less still
 CHAR_SHARE = 0.5  # character n-grams against lemmas in a cosine similarity
+CHAR_MIN, CHAR_MAX = 3, 5  # n-gram lengths
 COVERAGE_SHARE = 0.5  # in a candidate's own-words similarity: the share of the question's weight it covers
 MIN_PREFIX = 4  # a question word matches a longer word it begins ("telefon" in "telefonkonsultation")
+MIN_LEMMA_LENGTH = 4  # the table's lemmas of short words are unreliable ("tit" -> "titte", "med" -> "mede")
+QUERY_CACHE = 2048  # questions kept vectorised (a turn asks for the same text several times)
 TYPO_MIN_LENGTH = 5  # shorter unknown words are not corrected ("app" is not "apps")
 TYPO_CUTOFF = 0.8  # how alike a typo and its correction must be (difflib's ratio)
 MIN_HEAD = 5  # … or ends, a compound's head ("træning" in "holdtræning")
@@ -82,13 +85,50 @@ class Scored:
 class Query:
     text: str
     terms: tuple[str, ...]  # loosely folded lemmas without stop words
-    word: object  # sparse row vectors
-    char: object
+    word: Mapping[int, float]  # TF-IDF vectors: feature -> weight (l2-normalised)
+    char: Mapping[int, float]
     topical: Query | None = None  # the same without the generic words, for matching the topics
 
     @property
     def empty(self) -> bool:
         return not self.terms
+
+
+def char_grams(terms: Iterable[str]) -> list[str]:
+    """Character n-grams inside word boundaries, as scikit-learn's ``char_wb`` makes them."""
+    grams = []
+    for term in terms:
+        padded = f" {term} "
+        for n in range(CHAR_MIN, CHAR_MAX + 1):
+            if len(padded) <= n:  # a word shorter than n is one n-gram, as scikit-learn makes it
+                grams.append(padded)
+                continue
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
+class _Tfidf:
+    """TF-IDF as scikit-learn's TfidfVectorizer(sublinear_tf=True, smooth_idf=True, norm="l2") computes it,
+    without its per-call overhead: a question is weighted in microseconds, not milliseconds."""
+
+    def __init__(self, documents: list[list[str]]) -> None:
+        df: dict[str, int] = {}
+        for features in documents:
+            for f in set(features):
+                df[f] = df.get(f, 0) + 1
+        n = len(documents)
+        self.index = {f: i for i, f in enumerate(sorted(df))}
+        self.idf = np.array([math.log((1 + n) / (1 + df[f])) + 1 for f in sorted(df)])
+
+    def vector(self, features: Iterable[str]) -> dict[int, float]:
+        counts: dict[int, int] = {}
+        for f in features:
+            i = self.index.get(f)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        weights = {i: (1 + math.log(c)) * float(self.idf[i]) for i, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        return {i: w / norm for i, w in weights.items()} if norm else {}
 
 
 class _Documents:
@@ -97,13 +137,15 @@ class _Documents:
     Two measures, blended: the cosine of TF-IDF vectors (lemmas and character n-grams), which favours
     a document that says little besides the question's words; and the share of the question's
     word weight (IDF) the document contains, which does not punish a long fact or a long question.
+    Both are computed through inverted indexes (feature -> documents).
     """
 
-    def __init__(self, joined: list[str], word_vec: TfidfVectorizer, char_vec: TfidfVectorizer,
-                 idf: Mapping[str, float], mean_idf: float) -> None:
-        self.word = word_vec.transform(joined)
-        self.char = char_vec.transform(joined)
+    def __init__(self, joined: list[str], words: _Tfidf, chars: _Tfidf, idf: Mapping[str, float],
+                 mean_idf: float) -> None:
         self.idf, self.mean_idf = idf, mean_idf
+        self.size = len(joined)
+        self.word_postings = self._postings([words.vector(d.split()) for d in joined])
+        self.char_postings = self._postings([chars.vector(char_grams(d.split())) for d in joined])
         self.rows_with: dict[str, list[int]] = {}
         for row, doc in enumerate(joined):
             for term in set(doc.split()):
@@ -113,7 +155,22 @@ class _Documents:
         for term in self.rows_with:
             self.by_prefix.setdefault(term[:MIN_PREFIX], []).append(term)
             self.by_suffix.setdefault(term[-MIN_HEAD:], []).append(term)
-        self.size = len(joined)
+
+    @staticmethod
+    def _postings(vectors: list[dict[int, float]]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        rows: dict[int, list[tuple[int, float]]] = {}
+        for row, vector in enumerate(vectors):
+            for feature, weight in vector.items():
+                rows.setdefault(feature, []).append((row, weight))
+        return {f: (np.array([r for r, _ in items]), np.array([w for _, w in items])) for f, items in rows.items()}
+
+    def _cosine(self, vector: Mapping[int, float], postings: Mapping[int, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        sims = np.zeros(self.size)
+        for feature, weight in vector.items():
+            hit = postings.get(feature)
+            if hit is not None:
+                sims[hit[0]] += weight * hit[1]
+        return sims
 
     def _matching_words(self, term: str) -> list[str]:
         """Words a question word stands for: itself, a compound it begins or ends ("telefon" in
@@ -143,9 +200,8 @@ class _Documents:
     def similarity(self, q: Query) -> np.ndarray:
         if q.empty:
             return np.zeros(self.size)
-        w = (self.word @ q.word.T).toarray().ravel()  # type: ignore[attr-defined,operator]
-        c = (self.char @ q.char.T).toarray().ravel()  # type: ignore[attr-defined,operator]
-        cosine = (1 - CHAR_SHARE) * w + CHAR_SHARE * c
+        cosine = (1 - CHAR_SHARE) * self._cosine(q.word, self.word_postings) + \
+            CHAR_SHARE * self._cosine(q.char, self.char_postings)
         return (1 - COVERAGE_SHARE) * cosine + COVERAGE_SHARE * self.coverage(q)
 
 
@@ -158,6 +214,10 @@ class Index:
         # says where, not what: left out like stop words
         self.stop = kb.language.stop_words | _place_words(kb)
         self.lemmas = self._lemma_table(kb)
+        self._queries: dict[tuple[str, frozenset[str], bool], Query] = {}
+        self._sims: dict[tuple[str, str, tuple[str, ...]], object] = {}  # per question: similarities
+        self._typos: dict[str, str] = {}  # a typo -> its term
+        self._typo_words: dict[str, str] = {}  # a typo -> the knowledge-base word it was read as
         self.candidates: dict[str, list[Candidate]] = {}
         docs: list[str] = []
         self.own_owner: list[tuple[str, int]] = []  # (municipality id, candidate index) per document
@@ -177,19 +237,20 @@ class Index:
         self._vocabulary(docs + topic_docs)
         self.generic = frozenset(loose(w) for w in kb.language.generic_words)
         corpus = [self._joined(d) for d in docs] + [self._joined(d, drop=self.generic) for d in topic_docs]
-        self.word_vec = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm="l2")
-        self.char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, norm="l2")
-        self.word_vec.fit(corpus)
-        self.char_vec.fit(corpus)
-        idf = dict(zip(self.word_vec.get_feature_names_out(), self.word_vec.idf_, strict=True))
-        mean_idf = float(np.mean(self.word_vec.idf_))
-        self.own = _Documents(corpus[: len(docs)], self.word_vec, self.char_vec, idf, mean_idf)
-        self.topics = _Documents(corpus[len(docs):], self.word_vec, self.char_vec, idf, mean_idf)
+        self.words = _Tfidf([d.split() for d in corpus])
+        self.chars = _Tfidf([char_grams(d.split()) for d in corpus])
+        idf = {f: float(self.words.idf[i]) for f, i in self.words.index.items()}
+        mean_idf = float(np.mean(self.words.idf))
+        self.own = _Documents(corpus[: len(docs)], self.words, self.chars, idf, mean_idf)
+        self.topics = _Documents(corpus[len(docs):], self.words, self.chars, idf, mean_idf)
         self._rows: dict[str, list[tuple[int, int]]] = {}
         for row, (mid, i) in enumerate(self.own_owner):
             self._rows.setdefault(mid, []).append((row, i))
         self.source_words = {mid: set(loose(kb.sources[m.source_file]).split())
                              for mid, m in kb.municipalities.items()}
+        topic_ids = list(kb.topics)
+        self._topic_rows = np.array([topic_ids.index(t) for t in self.topic_owner], dtype=int)
+        self._candidate_arrays()
 
     # -- building ---------------------------------------------------------------------------
 
@@ -244,7 +305,7 @@ class Index:
             folded = loose(word)
             if folded in self.stop:
                 continue
-            if word in self.lemmas:
+            if word in self.lemmas and len(word) >= MIN_LEMMA_LENGTH:
                 term = loose(self.lemmas[word])
             elif folded in self.vocabulary or not hasattr(self, "vocabulary"):
                 term = self.vocabulary.get(folded, folded) if hasattr(self, "vocabulary") else folded
@@ -260,12 +321,11 @@ class Index:
         words = []
         for word in text.split():
             core = _WORD.fullmatch(loose(word))
-            if core and word.lower() not in self.lemmas and core.group(0) not in self.vocabulary \
-                    and core.group(0) not in self.stop and len(core.group(0)) >= TYPO_MIN_LENGTH:
-                close = difflib.get_close_matches(core.group(0), [w for w in self.by_initial.get(core.group(0)[0], ())
-                                                                  if abs(len(w) - len(core.group(0))) <= 2],
-                                                  n=1, cutoff=TYPO_CUTOFF)
-                words.append(close[0] if close else word)
+            folded = core.group(0) if core else ""
+            if core and word.lower() not in self.lemmas and folded not in self.vocabulary \
+                    and folded not in self.stop and len(folded) >= TYPO_MIN_LENGTH:
+                self._closest(folded)
+                words.append(self._typo_words.get(folded, word))
             else:
                 words.append(word)
         return " ".join(words)
@@ -274,64 +334,101 @@ class Index:
         """A typo's knowledge-base word: same first letter, similar length, similar letters."""
         if len(folded) < TYPO_MIN_LENGTH or folded.isdigit():
             return folded
+        if folded in self._typos:
+            return self._typos[folded]
+        self._typos[folded] = self._closest_uncached(folded)
+        return self._typos[folded]
+
+    def _closest_uncached(self, folded: str) -> str:
         candidates = [w for w in self.by_initial.get(folded[0], ()) if abs(len(w) - len(folded)) <= 2]
         close = difflib.get_close_matches(folded, candidates, n=1, cutoff=TYPO_CUTOFF)
+        if close:
+            self._typo_words[folded] = close[0]
         return self.vocabulary[close[0]] if close else folded
 
     def _joined(self, text: str, drop: frozenset[str] = frozenset()) -> str:
         return " ".join(t for t in self.terms(text) if t not in drop)
 
     def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True) -> Query:
+        key = (text, frame, frame_alone)
+        cached = self._queries.get(key)
+        if cached is None:
+            if len(self._queries) >= QUERY_CACHE:
+                self._queries.clear()
+            cached = self._queries[key] = self._query(text, frame, frame_alone)
+        return cached
+
+    def _query(self, text: str, frame: frozenset[str], frame_alone: bool) -> Query:
         """A question's vectors. ``frame``: words that only say who or which service the question is
         about ("genoptræningsplan", "min mor"); they are left out when other words remain (or always,
         without ``frame_alone``: a follow-up naming only a service asks the last question again)."""
         for pattern, word in self.kb.language.rewrites:
             text = pattern.sub(f" {word} ", text)
         terms = self.terms(text)
-        content = tuple(t for t in terms if t not in frame)
+        content = tuple(t for t in terms if t not in frame and _stem(t) not in frame)
         kept = content or (terms if frame_alone else ())
-        joined = " ".join(kept)
-        # a topic is not matched by "træning" or "genoptræning" alone
-        topical = " ".join(t for t in kept if t not in self.generic)
-        return Query(text, tuple(joined.split()), self.word_vec.transform([joined]), self.char_vec.transform([joined]),
-                     Query(text, tuple(topical.split()), self.word_vec.transform([topical]),
-                           self.char_vec.transform([topical])))
+        topical = tuple(t for t in kept if t not in self.generic)  # a topic is not matched by "træning" alone
+        return Query(text, tuple(kept), self.words.vector(kept), self.chars.vector(char_grams(kept)),
+                     Query(text, topical, self.words.vector(topical), self.chars.vector(char_grams(topical))))
 
     def topic_scores(self, q: Query) -> dict[str, float]:
         """Each topic's best similarity over its phrasings."""
-        best = dict.fromkeys(self.kb.topics, 0.0)
-        for owner, sim in zip(self.topic_owner, self.topics.similarity(q.topical or q), strict=True):
-            best[owner] = max(best[owner], float(sim))
-        return best
+        key = ("topics", q.text, q.terms)
+        if key not in self._sims:
+            best = np.zeros(len(self.kb.topics))
+            np.maximum.at(best, self._topic_rows, self.topics.similarity(q.topical or q))
+            self._sims[key] = dict(zip(self.kb.topics, best.tolist(), strict=True))
+        return self._sims[key]  # type: ignore[return-value]
+
+    def _own_similarity(self, q: Query) -> np.ndarray:
+        key = ("own", q.text, q.terms)
+        if key not in self._sims:
+            if len(self._sims) >= QUERY_CACHE:
+                self._sims.clear()
+            self._sims[key] = self.own.similarity(q)
+        return self._sims[key]  # type: ignore[return-value]
 
     def rank(self, q: Query, municipality: str, services: Iterable[str], *,
              priors: Mapping[str, float] | None = None, last_topic: str | None = None,
              topic_sims: Mapping[str, float] | None = None) -> list[Scored]:
         """The municipality's candidates for ``services``, best first."""
-        scope = set(services)
         priors = priors or {}
         topic_sims = topic_sims if topic_sims is not None else self.topic_scores(q)
+        arrays = self._arrays[municipality]
         cands = self.candidates[municipality]
         own = np.zeros(len(cands))
-        sims = self.own.similarity(q)
-        for row, i in self._rows[municipality]:
-            own[i] = max(own[i], float(sims[row]))
-        scored = []
-        for i, c in enumerate(cands):
-            if not scope & set(c.services):
-                continue
-            t = topic_sims.get(c.topic, 0.0)
-            mine = t ** NOT_STATED_POWER * NOT_STATED_OWN if c.not_stated else own[i]  # silence: on a clear topic
-            if c.contact and max(t, priors.get(CONTACT_TOPIC, 0.0)) < CONTACT_EVIDENCE:
-                mine *= CONTACT_DISCOUNT  # a unit's name in a question about something else
-            score = W_OWN * mine + W_TOPIC * t + W_PRIOR * priors.get(c.topic, 0.0)
-            if last_topic and c.topic == last_topic:
-                score += W_LAST
-            if c.fact and phones_in(c.fact.text):
-                score += W_PHONE * topic_sims.get(CONTACT_TOPIC, 0.0)
-            scored.append(Scored(c, score, float(mine), t))
-        scored.sort(key=lambda s: -s.score)
-        return scored
+        rows, owners = arrays["rows"], arrays["owners"]
+        np.maximum.at(own, owners, self._own_similarity(q)[rows])
+        topics = list(self.kb.topics)
+        t = np.array([topic_sims.get(topic, 0.0) for topic in topics])[arrays["topic"]]
+        prior = np.array([priors.get(topic, 0.0) for topic in topics])[arrays["topic"]]
+        # a not-stated entry has no words of its own: its topic's phrasings, on a clear topic only
+        mine = np.where(arrays["not_stated"], t ** NOT_STATED_POWER * NOT_STATED_OWN, own)
+        if max(topic_sims.get(CONTACT_TOPIC, 0.0), priors.get(CONTACT_TOPIC, 0.0)) < CONTACT_EVIDENCE:
+            mine = np.where(arrays["contact"], mine * CONTACT_DISCOUNT, mine)  # a unit's name, asked about else
+        score = W_OWN * mine + W_TOPIC * t + W_PRIOR * prior
+        if last_topic in self.kb.topics:
+            score = score + W_LAST * (arrays["topic"] == topics.index(last_topic))
+        score = score + W_PHONE * topic_sims.get(CONTACT_TOPIC, 0.0) * arrays["phone"]
+        scope = set(services)
+        in_scope = [i for i, c in enumerate(cands) if scope.intersection(c.services)]
+        in_scope.sort(key=lambda i: -score[i])
+        return [Scored(cands[i], float(score[i]), float(mine[i]), float(t[i])) for i in in_scope]
+
+    def _candidate_arrays(self) -> None:
+        """Per municipality, the candidates' features as arrays, for scoring them all at once."""
+        topics = list(self.kb.topics)
+        self._arrays: dict[str, dict[str, np.ndarray]] = {}
+        for mid, cands in self.candidates.items():
+            pairs = self._rows[mid]
+            self._arrays[mid] = {
+                "rows": np.array([r for r, _ in pairs], dtype=int),
+                "owners": np.array([i for _, i in pairs], dtype=int),
+                "topic": np.array([topics.index(c.topic) for c in cands], dtype=int),
+                "not_stated": np.array([c.not_stated is not None for c in cands]),
+                "contact": np.array([c.contact is not None for c in cands]),
+                "phone": np.array([bool(c.fact and phones_in(c.fact.text)) for c in cands], dtype=float),
+            }
 
     def known(self, term: str) -> bool:
         """Whether a word (or a word it begins or ends) occurs anywhere in the knowledge base."""
@@ -350,6 +447,17 @@ class Index:
             if not any(w.startswith(stem) for w in words):
                 missing.append(term)
         return tuple(missing)
+
+
+_ENDINGS = ("erne", "ene", "en", "et", "er", "ne", "e")
+
+
+def _stem(term: str) -> str:
+    """A word without a Danish inflection ending ("børnetræningen" -> "børnetræning"), for frame words."""
+    for ending in _ENDINGS:
+        if term.endswith(ending) and len(term) - len(ending) >= MIN_PREFIX:
+            return term[: -len(ending)]
+    return term
 
 
 def _place_words(kb: KnowledgeBase) -> frozenset[str]:
