@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
