@@ -554,18 +554,17 @@ def _out_of_scope(state: State, text: str, intent: str, ranking: Iterable[Mappin
                   priors: Mapping[str, float], kb: KnowledgeBase) -> bool:
     """Nothing about training: the NLU says out of scope and nothing matches well, or none of the
     message's words occurs anywhere in the knowledge base and it names no training word."""
-    probe = _probe(state, text, kb, priors)
-    if probe >= SURE:
-        return False
-    if intent == "out_of_scope" and priors_confidence(ranking, "out_of_scope") >= OUT_OF_SCOPE_CONFIDENCE:
-        return True
     ix = retrieval.index(kb)
-    terms = [t for t in _content_terms(text, kb)]
+    said_out = intent == "out_of_scope" and priors_confidence(ranking, "out_of_scope") >= OUT_OF_SCOPE_CONFIDENCE
+    terms = _content_terms(text, kb)
     domain = any(w in kb.language.generic_words for w in loose(text).split())
     # words the knowledge base has never seen: off-topic, unless the NLU could not read it at all
     # (gibberish is answered with "not sure" and the topics)
-    return (bool(terms) and not domain and probe < MAYBE and intent != "nlu_fallback"
-            and all(not ix.known(t) for t in terms))
+    unseen = bool(terms) and not domain and intent != "nlu_fallback" and all(not ix.known(t) for t in terms)
+    if not said_out and not unseen:
+        return False
+    probe = _probe(state, text, kb, priors)
+    return probe < SURE if said_out else probe < MAYBE
 
 
 def _asks_something(reading: questions.Reading, text: str) -> bool:

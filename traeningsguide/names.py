@@ -131,16 +131,22 @@ def _fuzzy(words: list[str], index: dict[str, _Entry]) -> list[tuple[int, Munici
     """Typos in a long single-word name ("Roskidle", "Hedenstedt")."""
     # only the five covered names: a typo of an uncovered name costs nothing, while fuzzy matching
     # against all 98 names turns everyday words into municipalities ("næste" -> Næstved)
-    candidates = [p for p, e in index.items() if " " not in p and len(p) >= FUZZY_MIN_LENGTH and e.covered]
+    candidates = tuple(p for p, e in index.items() if " " not in p and len(p) >= FUZZY_MIN_LENGTH and e.covered)
     found = []
     for position, word in enumerate(words):
         if len(word) < FUZZY_MIN_LENGTH:
             continue
-        close = difflib.get_close_matches(word, candidates, n=1, cutoff=FUZZY_CUTOFF)
+        close = _closest_name(word, candidates)
         if close:
-            entry = index[close[0]]
+            entry = index[close]
             found.append((position, MunicipalityMatch(entry.status, entry.name, entry.id, word)))
     return found
+
+
+@lru_cache(maxsize=8192)
+def _closest_name(word: str, candidates: tuple[str, ...]) -> str | None:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=FUZZY_CUTOFF)
+    return close[0] if close else None
 
 
 def find_municipality(text: str, kb: KnowledgeBase | None = None) -> MunicipalityMatch | None:
