@@ -596,13 +596,14 @@ def priors_confidence(ranking: Iterable[Mapping[str, Any]] | None, intent: str) 
 
 
 def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float]) -> float:
-    """The best score a text reaches in the conversation's municipality (or any), for out-of-scope checks."""
+    """How well a text's own words match any fact of the conversation's municipality (or of any):
+    the evidence that it asks about training at all, for small talk and out-of-scope checks."""
     ix = retrieval.index(kb)
     q = ix.query(text)
     ids = [state.kommune] if state.kommune else list(kb.municipalities)
-    best = [ix.rank(q, mid, kb.municipalities[mid].services, priors=priors) for mid in ids]
-    scores = [r[0].score for r in best if r]
-    return max(scores) if scores else 0.0
+    owns = [s.own for mid in ids for s in ix.rank(q, mid, kb.municipalities[mid].services, priors=priors)
+            if s.candidate.fact]
+    return max(owns, default=0.0)
 
 
 def _ask_kommune(state: State, kb: KnowledgeBase, opening: list[Message], question: str | None = None) -> Turn:

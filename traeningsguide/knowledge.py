@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 
 from traeningsguide.textnorm import (
+    WORD_EDGE_AFTER,
+    WORD_EDGE_BEFORE,
     any_spelling,
     loose,
     loose_letters,
@@ -240,6 +242,7 @@ class Language:
     joiners: frozenset[str] = frozenset()
     english_words: frozenset[str] = frozenset()
     danish_words: frozenset[str] = frozenset()
+    topic_question_words: frozenset[str] = frozenset()
     emergency: tuple[re.Pattern[str], ...] = ()
     compare: tuple[re.Pattern[str], ...] = ()
     correction: tuple[re.Pattern[str], ...] = ()
@@ -438,7 +441,7 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
-                  "lead_words", "joiners", "english_words", "danish_words")
+                  "lead_words", "joiners", "english_words", "danish_words", "topic_question_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup")
 
 
@@ -483,7 +486,8 @@ def _load_language(base: Path, problems: _Problems) -> Language:
         if not loose(str(phrase)) or not isinstance(word, str):
             problems.add(f"{file_name}: rewrites.{phrase}", "must map a phrase to a word (or \"\")")
             continue
-        pairs.append((re.compile(r"(?<![\wæøå])" + any_spelling(str(phrase)) + r"(?![\wæøå])", re.IGNORECASE), word))
+        pattern = WORD_EDGE_BEFORE + any_spelling(str(phrase)) + WORD_EDGE_AFTER
+        pairs.append((re.compile(pattern, re.IGNORECASE), word))
     values["rewrites"] = tuple(pairs)
     for key in data:
         if key not in (*LANGUAGE_WORDS, *LANGUAGE_PATTERNS, "english_glossary", "rewrites"):

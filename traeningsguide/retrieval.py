@@ -17,7 +17,6 @@ import difflib
 import gzip
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, NotStated
-from traeningsguide.textnorm import loose, phones_in
+from traeningsguide.textnorm import WORD, loose, phones_in
 
 CONTACT_TOPIC = "contact"
-_WORD = re.compile(r"[0-9a-zæøåéüöä§]+")
+_WORD = WORD
 
 # How a candidate's score is made (tuned on tests/eval/set1; README "How it works").
 W_OWN = 0.55  # the candidate's own words (a fact's text, quote and asks; a contact's name and purpose)
@@ -236,7 +235,10 @@ class Index:
                 self.topic_owner.append(topic.id)
         self._vocabulary(docs + topic_docs)
         self.generic = frozenset(loose(w) for w in kb.language.generic_words)
-        corpus = [self._joined(d) for d in docs] + [self._joined(d, drop=self.generic) for d in topic_docs]
+        # "hvornår", "hvor", "hvem" say much about the topic: kept when matching topics
+        self.question_words = kb.language.topic_question_words
+        corpus = [self._joined(d) for d in docs] + [self._joined(d, drop=self.generic, keep=self.question_words)
+                                                    for d in topic_docs]
         self.words = _Tfidf([d.split() for d in corpus])
         self.chars = _Tfidf([char_grams(d.split()) for d in corpus])
         idf = {f: float(self.words.idf[i]) for f, i in self.words.index.items()}
@@ -297,13 +299,17 @@ class Index:
 
     # -- questions --------------------------------------------------------------------------
 
-    def terms(self, text: str) -> tuple[str, ...]:
+    def terms(self, text: str, keep: frozenset[str] = frozenset()) -> tuple[str, ...]:
         """Loosely folded lemmas of a text, without stop words and municipality names (a function
         word is dropped before lemmatizing too: the table maps "med" to "mede"). A word the knowledge
-        base does not know is read as the closest word it does know, if one is close ("kotser")."""
+        base does not know is read as the closest word it does know, if one is close ("kotser").
+        ``keep``: stop words to keep (the question words, when a question is matched to a topic)."""
         out = []
         for word in _WORD.findall(text.lower()):
             folded = loose(word)
+            if folded in keep:
+                out.append(folded)
+                continue
             if folded in self.stop:
                 continue
             if word in self.lemmas and len(word) >= MIN_LEMMA_LENGTH:
@@ -355,8 +361,8 @@ class Index:
             text = pattern.sub(f" {word} ", text)
         return text
 
-    def _joined(self, text: str, drop: frozenset[str] = frozenset()) -> str:
-        return " ".join(t for t in self.terms(text) if t not in drop)
+    def _joined(self, text: str, drop: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()) -> str:
+        return " ".join(t for t in self.terms(text, keep) if t not in drop)
 
     def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True) -> Query:
         key = (text, frame, frame_alone)
@@ -371,10 +377,13 @@ class Index:
         """A question's vectors. ``frame``: words that only say who or which service the question is
         about ("genoptræningsplan", "min mor"); they are left out when other words remain (or always,
         without ``frame_alone``: a follow-up naming only a service asks the last question again)."""
-        terms = self.terms(self._rewritten(text))
+        rewritten = self._rewritten(text)
+        terms = self.terms(rewritten)
         content = tuple(t for t in terms if t not in frame and _stem(t) not in frame)
         kept = content or (terms if frame_alone else ())
-        topical = tuple(t for t in kept if t not in self.generic)  # a topic is not matched by "træning" alone
+        # a topic is not matched by "træning" alone, and its question words count ("hvornår …")
+        asked = tuple(t for t in self.terms(rewritten, self.question_words) if t in self.question_words)
+        topical = tuple(t for t in kept if t not in self.generic) + (asked if kept else ())
         return Query(text, tuple(kept), self.words.vector(kept), self.chars.vector(char_grams(kept)),
                      Query(text, topical, self.words.vector(topical), self.chars.vector(char_grams(topical))))
 

@@ -16,6 +16,8 @@ _HYPHEN_BREAK_WORD = re.compile(r"(?<=[^\W\d_])-[ \t]*\n\s*(?=[a-zæøåé])")
 _HYPHEN_BREAK_DIGIT = re.compile(r"(?<=\d)-[ \t]*\n\s*(?=\d)")
 _WHITESPACE = re.compile(r"\s+")
 
+WORD = re.compile(r"[0-9a-zæøåéüöä§]+")  # a word of lower-cased Danish text, for matching
+WORD_EDGE_BEFORE, WORD_EDGE_AFTER = r"(?<![\wæøå])", r"(?![\wæøå])"  # a whole phrase, not inside a word
 _FOLD_MAP = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
