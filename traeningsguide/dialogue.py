@@ -659,9 +659,13 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
         if carry and state.question:
             context = state.question if context is None else f"{context} {state.question}"
         parts.append(answerer.part(m, asked[0], context=context, last_topic=last))
-    else:
+    else:  # each question read with the story around them, not with the other questions
+        story = text
         for question in asked:
-            parts.append(answerer.part(m, question, context=text, last_topic=last))
+            story = story.replace(question, " ")
+        story = story if len(_content_terms(story, kb)) else ""
+        for question in asked:
+            parts.append(answerer.part(m, question, context=story or None, last_topic=last))
         parts = [p for p in parts if p.score >= MAYBE or p.decide_kind] or parts[:1]
     new = replace(state, pending=False, question=text if not reuse else state.question)
     deciding = next((p for p in parts if p.decide_kind), None)

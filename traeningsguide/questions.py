@@ -18,6 +18,7 @@ from traeningsguide.textnorm import loose, loose_letters
 MAX_QUESTIONS = 3
 ENGLISH_MIN = 2  # English words a message needs to be read as English
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+_LABEL = re.compile(r"^\s*[^\s:]+(?:\s+[^\s:]+){0,2}:\s+")  # "Holbæk: hvor tit …", "3 ting om træningen i Køge: …"
 _LIST_SEPARATOR = re.compile(r"\s+[+&;/]\s+|\s*;\s*")  # a terse lookup: "varighed + tlf"
 
 
@@ -79,6 +80,9 @@ def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
     lang = kb.language
     found: list[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
+        label = _LABEL.match(sentence)
+        if label and not _opens_question(loose(sentence[: label.end()]).split(), lang):
+            sentence = sentence[label.end():]  # a call-center label before the questions
         for part in _split_sentence(sentence.strip(), lang):
             words = loose(part).split()
             if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang):

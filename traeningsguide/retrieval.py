@@ -87,6 +87,7 @@ class Query:
     word: Mapping[int, float]  # TF-IDF vectors: feature -> weight (l2-normalised)
     char: Mapping[int, float]
     topical: Query | None = None  # the same without the generic words, for matching the topics
+    full: Query | None = None  # the same with the frame words, for matching a unit's name ("visitationen")
 
     @property
     def empty(self) -> bool:
@@ -384,8 +385,11 @@ class Index:
         # a topic is not matched by "træning" alone, and its question words count ("hvornår …")
         asked = tuple(t for t in self.terms(rewritten, self.question_words) if t in self.question_words)
         topical = tuple(t for t in kept if t not in self.generic) + (asked if kept else ())
+        full = None
+        if tuple(kept) != terms:
+            full = Query(text, terms, self.words.vector(terms), self.chars.vector(char_grams(terms)))
         return Query(text, tuple(kept), self.words.vector(kept), self.chars.vector(char_grams(kept)),
-                     Query(text, topical, self.words.vector(topical), self.chars.vector(char_grams(topical))))
+                     Query(text, topical, self.words.vector(topical), self.chars.vector(char_grams(topical))), full)
 
     def topic_scores(self, q: Query) -> dict[str, float]:
         """Each topic's best similarity over its phrasings."""
@@ -415,6 +419,10 @@ class Index:
         own = np.zeros(len(cands))
         rows, owners = arrays["rows"], arrays["owners"]
         np.maximum.at(own, owners, self._own_similarity(q)[rows])
+        if q.full is not None:  # a unit is matched by its name even where the name is also a service word
+            named = np.zeros(len(cands))
+            np.maximum.at(named, owners, self._own_similarity(q.full)[rows])
+            own = np.where(arrays["contact"], np.maximum(own, named), own)
         topics = list(self.kb.topics)
         t = np.array([topic_sims.get(topic, 0.0) for topic in topics])[arrays["topic"]]
         prior = np.array([priors.get(topic, 0.0) for topic in topics])[arrays["topic"]]
