@@ -16,12 +16,13 @@ def test_discharged_with_a_plan(kb: KnowledgeBase) -> None:
         assert result.applies and all(r.quote for r in result.applies)
 
 
-def test_holbaek_describes_no_service_after_a_hospital_stay(kb: KnowledgeBase) -> None:
+def test_holbaek_is_silent_on_training_after_a_hospital_stay_not_a_no(kb: KnowledgeBase) -> None:
+    """Holbæk's text describes § 86 stk. 1 only: silence on after-hospital training is not "no" (HOL-2)."""
     result = eligibility("holbaek", ["discharged_with_plan"], kb=kb)
-    assert result.services == ()
-    assert [r.service for r in result.excluded] == ["rehab"]
-    assert "sygehusindlæggelse" in result.excluded[0].quote
-    assert "passer ingen af kommunens tilbud" in result.text
+    assert result.services == () and result.excluded == ()
+    assert [r.service for r in result.notes] == ["rehab"]
+    assert "sygehusindlæggelse" in result.notes[0].quote
+    assert "passer ingen af kommunens tilbud" not in result.text
 
 
 def test_roedovre_excludes_its_section_86_training_after_discharge_with_a_plan(kb: KnowledgeBase) -> None:
@@ -35,7 +36,14 @@ def test_child_in_hedensted(kb: KnowledgeBase) -> None:
     assert "under 18" in " ".join(r.quote for r in result.applies)
 
 
-@pytest.mark.parametrize("mid", ["holbaek", "koege", "roedovre", "roskilde"])
+def test_child_in_koege_gets_what_the_page_says_about_age(kb: KnowledgeBase) -> None:
+    """Køge names no age limit for training after a hospital stay and says visiteret training is
+    primarily for older citizens: notes, not a "no" (KOE-5)."""
+    result = eligibility("koege", ["child"], kb=kb)
+    assert {r.service for r in result.notes} == {"after_hospital", "assessed"} and not result.excluded
+
+
+@pytest.mark.parametrize("mid", ["holbaek", "roedovre", "roskilde"])
 def test_child_where_the_source_is_silent(kb: KnowledgeBase, mid: str) -> None:
     result = eligibility(mid, ["child"], kb=kb)
     assert result.services == () and result.unknown == ("child",)
@@ -55,12 +63,19 @@ def test_permanent_reduced_function(kb: KnowledgeBase) -> None:
     assert eligibility("koege", ["permanent_reduced_function"], kb=kb).services == ("assessed",)
 
 
-@pytest.mark.parametrize("mid,excluded", [("hedensted", "rehab"), ("holbaek", "rehab"), ("koege", "assessed"),
-                                          ("roedovre", "rehab")])
+@pytest.mark.parametrize("mid,excluded", [("hedensted", "rehab"), ("koege", "assessed"), ("roedovre", "rehab")])
 def test_able_to_train_elsewhere_excludes(kb: KnowledgeBase, mid: str, excluded: str) -> None:
     result = eligibility(mid, ["not_hospitalised", "can_train_elsewhere"], kb=kb)
     assert excluded in {r.service for r in result.excluded}
     assert excluded not in result.services
+
+
+def test_holbaek_offers_self_training_itself_so_training_alone_is_a_note(kb: KnowledgeBase) -> None:
+    """Holbæk excludes those who can use clubs or a private physiotherapist, and offers self-training
+    itself: "can train on your own" is a note there, not an exclusion (HOL-1, the review's WRONG item)."""
+    result = eligibility("holbaek", ["not_hospitalised", "can_train_elsewhere"], kb=kb)
+    assert "rehab" in result.services and not result.excluded
+    assert [r.service for r in result.notes] == ["rehab"]
 
 
 @pytest.mark.parametrize("mid,excluded", [("holbaek", "rehab"), ("koege", "assessed")])

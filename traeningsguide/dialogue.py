@@ -370,8 +370,12 @@ class _Answerer:
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
         if best.candidate.contact and best.own < SPECIFIC_CONTACT:
-            # "hvornår har I åbent?": no unit named, so the unit of the services asked about
+            # "hvornår har I åbent?": no unit named, so the unit of the services asked about; if the
+            # source gives that unit no number, every number it does give, each with its unit
             scope_contact = _service_contact(m, services)
+            if not scope_contact.phone and any(c.phone for c in m.contacts.values()):
+                lines = [answers.next_step(m, c, kb, long_days=True).text for c in m.contacts.values() if c.phone]
+                return Part([" ".join(lines)], scope_contact, CONTACT_TOPIC, score=best.score)
             best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope_contact.id), best)
         lines = [_answer_line(m, best, kb, self.english)]
         facts = [best.candidate.fact] if best.candidate.fact else []
