@@ -39,10 +39,9 @@ def chat(server: str) -> Chat:
 
 
 def _sourced(reply: str, municipality: str) -> None:
-    """Behaviour 10: a factual answer names its source and ends with the next step."""
+    """Behaviour 10: a factual answer names its source and whom to contact."""
     assert f"Kilde: {municipality} Kommune" in reply
-    last = reply.strip().splitlines()[-1]
-    assert "Ring til" in last or "Kontakt" in last, last
+    assert "Ring til" in reply or "Kontakt" in reply, reply
 
 
 # 1. a question naming the municipality is answered at once, in all five
@@ -50,7 +49,7 @@ def _sourced(reply: str, municipality: str) -> None:
     ("hvad koster kørsel til træning i Holbæk?", "Holbæk", "50 kroner"),
     ("hvor lang tid går der før jeg får svar fra roskilde kommune om træning", "Roskilde", "6 hverdage"),
     ("hvad er telefonnummeret til genoptræning i hedensted", "Hedensted", "79 91 82 50"),
-    ("hvor mange gange kan jeg få genoptræning i rodovre", "Rødovre", "32 gange"),
+    ("hvor mange gange kan jeg højst få genoptræning i rodovre", "Rødovre", "32 gange"),
     ("hvad skal jeg have med til træning i koege", "Køge", "håndklæde"),
 ])
 def test_1_question_with_municipality(chat: Chat, question: str, municipality: str, expected: str) -> None:
@@ -84,13 +83,13 @@ def test_3_follow_up_needs_no_municipality(chat: Chat) -> None:
 
 
 # 4. "og i Rødovre?" / "hvad med Køge" repeats the topic for the new municipality
-def test_4_same_topic_other_municipality(chat: Chat) -> None:
-    chat.text("hvor mange gange om ugen træner man i hedensted")
-    reply = chat.text("og i Rødovre?")
-    assert "Rødovre" in reply and "32 gange" in reply
-    reply = chat.text("hvad med Køge")
-    assert "3 måneder" in reply
+def test_4_same_question_other_municipality(chat: Chat) -> None:
+    chat.text("hvor længe varer et genoptræningsforløb i holbæk")
+    reply = chat.text("og i Køge?")
+    assert "Køge" in reply and "3 måneder" in reply
     _sourced(reply, "Køge")
+    reply = chat.text("hvad med Rødovre")
+    assert "Rødovre" in reply and "Køge Kommunes" not in reply
 
 
 # 5. another municipality: honest, nothing invented
@@ -110,17 +109,23 @@ def test_6_off_topic(chat: Chat) -> None:
 def test_6_nonsense_offers_topics_and_the_phone(chat: Chat) -> None:
     chat.text("hvad koster træning i hedensted")
     replies = chat.say("xqzv blorp fnak")
-    assert "Det forstod jeg ikke helt" in replies[0]["text"] and replies[0]["buttons"]
-    assert "79 91 82 50" in replies[1]["text"]
+    assert "Jeg er ikke sikker på, hvad du spørger om" in replies[0]["text"] and replies[0]["buttons"]
+    assert "79 91 82 50" in replies[-1]["text"]
 
 
-# 7. where the service decides, the deciding question; "ja" narrows it
-def test_7_deciding_question(chat: Chat) -> None:
-    reply = chat.text("kan jeg få kørsel til træning i køge?")
-    assert "Har du fået en genoptræningsplan fra sygehuset?" in reply
-    assert "Genoptræning efter sygehusophold" in reply and "Visiteret træning" in reply
-    reply = chat.text("ja")
-    assert "bevilget kørsel" in reply and "gældende takst" not in reply
+# 7. where the services differ: each briefly, labelled, or the deciding question first; "ja" narrows it
+def test_7_services_that_differ(chat: Chat) -> None:
+    replies = chat.say("hvor hurtigt kommer man i gang med træningen i køge?")
+    reply = "\n".join(r.get("text") or "" for r in replies)
+    if "Har du fået en genoptræningsplan fra sygehuset?" in reply:
+        assert [b["title"] for b in replies[-1]["buttons"]] == ["Ja", "Nej"]
+        reply = chat.text("ja")
+        assert "7 kalenderdage" in reply and "10 hverdage" not in reply
+    else:
+        assert "Genoptræning efter sygehusophold:" in reply and "7 kalenderdage" in reply
+        assert "10 hverdage" in reply  # visiteret træning, labelled with its service
+    reply = chat.text("jeg har fået en genoptræningsplan fra sygehuset")
+    assert "7 kalenderdage" in reply and "10 hverdage" not in reply
 
 
 # 8. small talk and "are you a robot"

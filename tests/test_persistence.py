@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 
 from traeningsguide import answers
+from traeningsguide.knowledge import knowledge
 
 from .conftest import PROJECT, Assistant
 
@@ -50,13 +51,21 @@ def say(url: str, sender: str, text: str) -> str:
     return "\n".join(r.get("text") or "" for r in replies)
 
 
+def _topic_facts(kommune: str, topic: str) -> list[str]:
+    return [f.text for f in knowledge().municipalities[kommune].facts if f.topic == topic]
+
+
 def assert_answers(reply: str, kommune: str, topic: str) -> None:
-    """The reply is the knowledge base's answer: its text, its source and the next step."""
-    expected = answers.answer(kommune, topic)
-    assert expected.stated, (kommune, topic)
-    assert expected.text in reply, reply
-    assert expected.source in reply, reply
-    assert expected.next_step.text in reply, reply
+    """The reply answers from the municipality's facts on the topic, with its source and next step."""
+    facts = _topic_facts(kommune, topic)
+    assert facts, (kommune, topic)
+    assert any(text in reply for text in facts), reply
+    assert answers.answer(kommune, topic).source in reply, reply
+    assert "Ring til" in reply or "Kontakt" in reply, reply
+
+
+def assert_not_answers(reply: str, kommune: str, topic: str) -> None:
+    assert not any(text in reply for text in _topic_facts(kommune, topic)), reply
 
 
 def stored_events(db: Path, sender: str | None = None) -> list[tuple[int, str, str, dict[str, Any]]]:
@@ -95,8 +104,8 @@ def test_restart_mid_conversation_keeps_the_context(assistant: Assistant) -> Non
     assert_answers(say(assistant.webhook, pending, "Køge"), "koege", "transport")
     assert_answers(say(assistant.webhook, follow_up, "og i Rødovre?"), "roedovre", "frequency")
     # The context came from the store, not from the words: a new conversation gets neither answer.
-    assert answers.answer("koege", "transport").text not in say(assistant.webhook, control, "Køge")
-    assert answers.answer("roedovre", "frequency").text not in say(assistant.webhook, control, "og i Rødovre?")
+    assert_not_answers(say(assistant.webhook, control, "Køge"), "koege", "transport")
+    assert_not_answers(say(assistant.webhook, control, "og i Rødovre?"), "roedovre", "frequency")
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,7 +143,7 @@ def test_forget_deletes_one_conversation_and_the_next_message_starts_fresh(assis
     # seen before gets, while the untouched conversation still has its topic.
     reply_gone = say(assistant.webhook, gone, "og i Køge?")
     assert reply_gone == say(assistant.webhook, fresh, "og i Køge?")
-    assert answers.answer("koege", "cost").text not in reply_gone
+    assert_not_answers(reply_gone, "koege", "cost")
     assert_answers(say(assistant.webhook, kept, "og i Køge?"), "koege", "cost")
     first = stored_events(db, gone)[0]
     assert first[2] == "action" and first[3]["name"] == "action_session_start", first

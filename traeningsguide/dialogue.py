@@ -41,15 +41,16 @@ SMALL_TALK = {"greet": "greet", "goodbye": "goodbye", "thanks": "thanks", "bot_c
 SURE = 0.30  # at or above: answer
 MAYBE = 0.17  # between MAYBE and SURE: answer when the question's words are in the source, else silent
 MAX_LISTED = 2  # services that differ are listed briefly up to this many; more: the deciding question
-MAX_LISTED_WORDS = 60  # … and while the list stays this short
+MAX_LISTED_WORDS = 70  # … and while the list stays this short
 MAX_LISTED_SHORT = 4  # short answers ("… er gratis.") are listed for up to this many services
 SPECIFIC_MATCH = 0.3  # a fact matching the question's own words this well makes it a precise question …
 SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact matches at least this share as well
 SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
-SECOND_FACT = 0.5  # a second fact of the same topic joins when its own match is this close to the first
+SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
 MAX_ANSWER_WORDS = 50  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
+SMALL_TALK_CONFIDENCE, SMALL_TALK_WORDS = 0.85, 6  # "er du et menneske?" is small talk, "hej, hvad koster …?" not
 TOPIC_INTENT_CONFIDENCE = 0.5  # a message without words of its own is answered by its intent from this confidence
 CARRY_MAX_TERMS = 4  # a follow-up with at most this many words of its own is read with the last question
 
@@ -505,7 +506,10 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     # an acute situation: the safety text, and an answer only to a question that has one
     if reading.emergency and (not state.kommune or not _asks_something(reading, text)):
         return Turn(tuple(opening), replace(state, decide_kind=None))
-    if intent in SMALL_TALK and (not _content_terms(text, kb) or _probe(state, text, kb, {}) < SURE):
+    short_and_sure = (len(text.split()) <= SMALL_TALK_WORDS
+                      and priors_confidence(ranking, intent) >= SMALL_TALK_CONFIDENCE)
+    if intent in SMALL_TALK and (short_and_sure or not _content_terms(text, kb)
+                                 or _probe(state, text, kb, {}, rewrite=False) < SURE):
         key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
         return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
 
@@ -599,11 +603,12 @@ def priors_confidence(ranking: Iterable[Mapping[str, Any]] | None, intent: str) 
     return 0.0
 
 
-def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float]) -> float:
+def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float], rewrite: bool = True) -> float:
     """How well a text's own words match any fact of the conversation's municipality (or of any):
-    the evidence that it asks about training at all, for small talk and out-of-scope checks."""
+    the evidence that it asks about training at all, for small talk and out-of-scope checks
+    (small talk without the rewrites: "er du et menneske?" is not "tale med et menneske")."""
     ix = retrieval.index(kb)
-    q = ix.query(text)
+    q = ix.query(text, rewrite=rewrite)
     ids = [state.kommune] if state.kommune else list(kb.municipalities)
     owns = [s.own for mid in ids for s in ix.rank(q, mid, kb.municipalities[mid].services, priors=priors)
             if s.candidate.fact]

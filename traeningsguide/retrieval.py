@@ -214,7 +214,7 @@ class Index:
         # says where, not what: left out like stop words
         self.stop = kb.language.stop_words | _place_words(kb)
         self.lemmas = self._lemma_table(kb)
-        self._queries: dict[tuple[str, frozenset[str], bool], Query] = {}
+        self._queries: dict[tuple[str, frozenset[str], bool, bool], Query] = {}
         self._sims: dict[tuple[str, str, tuple[str, ...]], object] = {}  # per question: similarities
         self._typos: dict[str, str] = {}  # a typo -> its term
         self._typo_words: dict[str, str] = {}  # a typo -> the knowledge-base word it was read as
@@ -365,20 +365,21 @@ class Index:
     def _joined(self, text: str, drop: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()) -> str:
         return " ".join(t for t in self.terms(text, keep) if t not in drop)
 
-    def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True) -> Query:
-        key = (text, frame, frame_alone)
+    def query(self, text: str, frame: frozenset[str] = frozenset(), frame_alone: bool = True,
+              rewrite: bool = True) -> Query:
+        key = (text, frame, frame_alone, rewrite)
         cached = self._queries.get(key)
         if cached is None:
             if len(self._queries) >= QUERY_CACHE:
                 self._queries.clear()
-            cached = self._queries[key] = self._query(text, frame, frame_alone)
+            cached = self._queries[key] = self._query(text, frame, frame_alone, rewrite)
         return cached
 
-    def _query(self, text: str, frame: frozenset[str], frame_alone: bool) -> Query:
+    def _query(self, text: str, frame: frozenset[str], frame_alone: bool, rewrite: bool) -> Query:
         """A question's vectors. ``frame``: words that only say who or which service the question is
         about ("genoptræningsplan", "min mor"); they are left out when other words remain (or always,
         without ``frame_alone``: a follow-up naming only a service asks the last question again)."""
-        rewritten = self._rewritten(text)
+        rewritten = self._rewritten(text) if rewrite else text
         terms = self.terms(rewritten)
         content = tuple(t for t in terms if t not in frame and _stem(t) not in frame)
         kept = content or (terms if frame_alone else ())
