@@ -53,6 +53,7 @@ def test_eval_conversations(shared_assistant: Assistant, kb: KnowledgeBase,
     with capsys.disabled():
         print("\n" + "\n".join(harness.report_lines(summary)))
         print(f"  failures with the replies: {Path(REPORT_DIR / 'failures.md').relative_to(PROJECT)}")
+        print(f"  gate: {100 * MIN_PASS_RATE:.0f} % (the level reached); target {100 * TARGET_PASS_RATE:.0f} %")
     # words per reply, all its bubbles together (Rasa's REST channel sends each paragraph as a message
     # of its own, so per-message figures would flatter a long answer): the source line and next step count
     words = summary.words()
