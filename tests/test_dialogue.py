@@ -265,3 +265,13 @@ def test_state_round_trips_through_slots() -> None:
                   ("children",), True, ("koege", "holbaek"))
     assert State.from_slots(state.as_slots()) == state
     assert State.from_slots({}) == State()
+
+
+def test_a_comparison_after_a_service_question_does_not_call_others_silent(kb: KnowledgeBase) -> None:
+    """A Køge question about training after a hospital stay, then "which municipalities charge for
+    transport?": Holbæk states its price for its own service; it must not read as "Holbæk says nothing"."""
+    state = _turn(kb, State(), "ask_transport", "kørsel efter sygehusophold i køge", kommune="koege").state
+    assert state.service == "rehab_after_hospital"
+    turn = _turn(kb, state, "ask_transport", "hvilke kommuner tager penge for kørsel?")
+    holbaek = next(line for line in _text(turn).splitlines() if line.startswith("• Holbæk"))
+    assert "50 kroner" in holbaek and "oplyser ikke" not in holbaek

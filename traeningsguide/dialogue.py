@@ -246,8 +246,9 @@ def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool) -
         step = answers.next_step(m, c.contact, kb, with_hours=True, long_days=True).text
         return " ".join([step, *answers.where_else(c.contact, kb)[:1]]) if c.contact.address else step
     assert c.not_stated
-    if english:
-        return kb.texts["english"]["not_stated"].format(title=m.source_title)
+    if english:  # the frame in English, the municipality's own note (if any) in Danish
+        sentence = kb.texts["english"]["not_stated"].format(title=m.source_title)
+        return f"{sentence} {c.not_stated.text}" if c.not_stated.text else sentence
     sentence = kb.texts["answer"]["not_stated"].format(title=m.source_title, missing=kb.topics[c.topic].missing)
     return f"{sentence} {c.not_stated.text}" if c.not_stated.text else sentence
 
@@ -523,9 +524,11 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     state = replace(state, decide_kind=None)
 
     if len(covered) > 1 or reading.compare and not (len(covered) == 1 and not _compare_words(text, kb)):
-        return _compare(state, text, covered, kb, opening, priors, english)
+        # a comparison is about the kind of training it names, not one an earlier question named
+        return _compare(replace(state, service=kind), text, covered, kb, opening, priors, english)
     if before.compare and not covered and (reading.followup or len(_content_terms(text, kb)) <= CARRY_MAX_TERMS):
-        return _compare(state, text, [], kb, opening, priors, english)  # "og hvis borgeren udebliver?"
+        return _compare(replace(state, service=kind or before.service), text, [], kb, opening, priors,
+                        english)  # "og hvis borgeren udebliver?"
     state = replace(state, compare=())
     if intent == MORE_INTENT:
         return _more(state, entities, kb, opening)
@@ -774,12 +777,15 @@ def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, t
                   kb: KnowledgeBase, english: bool) -> str:
     """One municipality's line: the matching fact of each of its services (briefly), or not stated."""
     t = kb.texts["answer"]
+    services, lacking = _scope(m, state, kb)
+    if lacking:  # the municipality's text does not describe the kind asked about: that, not "silent"
+        return t["service_not_described"].format(title=m.source_title, service=kb.service_kinds[lacking].label.lower())
     if topic == CONTACT_TOPIC:  # every number the source gives, or that it gives none
         phones = [c for c in m.contacts.values() if c.phone]
         if not phones:
             return t["no_phone"].format(title=m.source_title, name=m.contact(None).name)
         return "; ".join(answers.next_step(m, c, kb, with_hours=False).text.rstrip(".") for c in phones) + "."
-    scope = set(_scope(m, state, kb)[0] or m.services)
+    scope = set(services or m.services)
     parts = [p for p in answer.parts if scope & set(p.service_ids)] or list(answer.parts)
     ix = retrieval.index(kb)
     score = {id(s.candidate.fact): s.own for s in ix.rank(q, m.id, tuple(scope)) if s.candidate.fact}
