@@ -137,6 +137,10 @@ class Checker:
         self.error = dialogue["error"]
         self.sources = {m.id: kb.texts["answer"]["source"].format(title=m.source_title)
                         for m in kb.municipalities.values()}
+        # where a municipality's services answer differently, the deciding question comes first; it
+        # names no source, but only a municipality with a service of that kind and another asks it
+        self.deciding = {m.id: {kb.service_kinds[k].question for s in m.services.values() for k in s.kinds}
+                         for m in kb.municipalities.values() if len(m.services) > 1}
 
     def check(self, result: Result, replies: list[dict], step: Step) -> None:
         text = "\n".join(r.get("text") or "" for r in replies)
@@ -157,7 +161,8 @@ class Checker:
             result.in_context = self.ask_kommune in text
         else:
             cited = {m for m, source in self.sources.items() if source in text}
-            result.in_context = cited == {step.expect}
+            result.in_context = cited == {step.expect} or (
+                not cited and text.strip() in self.deciding.get(step.expect, set()))
         if not result.in_context:
             result.problem = f"wrong context: expected {step.expect!r}"
 
