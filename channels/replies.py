@@ -16,7 +16,7 @@ def _texts(kb: KnowledgeBase | None) -> dict[str, str]:
 
 def _main_step(municipality: Municipality, kb: KnowledgeBase) -> str:
     """The municipality's main contact as a next step (name, phone and hours where stated)."""
-    return answers.next_step(municipality, municipality.contact(None), kb).text
+    return answers.main_contact_step(municipality, kb)
 
 
 def outage_messages(kommune: str | None, kb: KnowledgeBase | None = None) -> list[str]:

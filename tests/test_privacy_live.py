@@ -70,9 +70,13 @@ def digit_forms(message: str) -> set[str]:
 
 
 def assert_real_answer(reply: str, kommune: str, topic: str) -> None:
-    expected = answers.answer(kommune, topic)
+    """A real answer despite the number in the message: a fact of the municipality (on the topic or the
+    one beside it: "hvad koster kørsel?" is answered from cost or transport), its source, whom to contact."""
+    m = knowledge().municipalities[kommune]
+    near = {topic} | ({"cost", "transport"} if topic in ("cost", "transport") else set())
     assert FALLBACK not in reply, reply
-    assert expected.text in reply and expected.source in reply and expected.next_step.text in reply, reply
+    assert any(f.text in reply for f in m.facts if f.topic in near), reply
+    assert answers.answer(kommune, topic).source in reply and ("Ring til" in reply or "Kontakt" in reply), reply
     assert "#" not in reply
 
 
@@ -110,9 +114,10 @@ def test_rest(assistant: Assistant) -> None:
 
 def test_the_municipalitys_phone_numbers_stay_in_the_answers(assistant: Assistant) -> None:
     """Masking applies to what citizens type, never to what the bot says."""
-    phone = format_phone(knowledge().municipalities["koege"].contact("visitation").phone)
-    assert phone == "56 67 26 26"
-    body = json.dumps({"sender": f"privacy-phone-{os.getpid()}", "message": REST[0][0]}).encode()
+    phone = format_phone(knowledge().municipalities["koege"].contact("afbud").phone)
+    assert phone == "56 56 56 49"
+    message = "hvordan melder jeg afbud i Køge?"
+    body = json.dumps({"sender": f"privacy-phone-{os.getpid()}", "message": message}).encode()
     request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
         reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))

@@ -173,12 +173,12 @@ def test_opening_minutes_are_checked(kb_copy: Path) -> None:
 
 
 def test_months_turned_into_weeks(kb_copy: Path) -> None:
-    _edit(kb_copy, "municipalities/koege.yml", "højst 3 måneder", "højst 3 uger")
+    _edit(kb_copy, "municipalities/koege.yml", "maksimalt 3 måneder", "maksimalt 3 uger")
     assert "says '3 uger' but the quote says '3 måneder'" in _problems(kb_copy)
 
 
 def test_a_one_that_the_quote_does_not_back(kb_copy: Path) -> None:
-    _edit(kb_copy, "municipalities/koege.yml", "udebliver 2 gange", "udebliver 1 gang")
+    _edit(kb_copy, "municipalities/koege.yml", "Udebliver du fra 2 aftaler", "Udebliver du fra 1 aftale")
     assert "number(s) 1 in the text are not in its quote" in _problems(kb_copy)
 
 

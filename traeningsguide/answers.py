@@ -130,6 +130,18 @@ def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | 
     return NextStep(contact, " ".join(lines))
 
 
+def main_contact_step(municipality: Municipality, kb: KnowledgeBase | None = None) -> str:
+    """Whom to contact when the service is not known (an outage, the widget's fallback): the main
+    contact, and, when the source gives it no number, every unit the source does give a number for."""
+    kb = kb or knowledge()
+    main = municipality.contact(None)
+    steps = [next_step(municipality, main, kb).text]
+    if not main.phone:
+        steps += [next_step(municipality, c, kb, with_hours=False).text
+                  for c in municipality.contacts.values() if c.phone]
+    return " ".join(steps)
+
+
 def where_else(contact: Contact, kb: KnowledgeBase) -> list[str]:
     """The contact's address and web page, where the source gives them."""
     t = kb.texts["next_step"]

@@ -821,6 +821,5 @@ def error_turn(state: State, kb: KnowledgeBase | None = None) -> Turn:
     municipality = kb.municipalities.get(state.kommune) if state.kommune else None
     hint: tuple[Message, ...] = ()
     if municipality is not None:
-        step = answers.next_step(municipality, municipality.contact(None), kb).text
-        hint = (Message(kb.texts["dialogue"]["contact_hint"].format(step=step)),)
+        hint = (Message(kb.texts["dialogue"]["contact_hint"].format(step=answers.main_contact_step(municipality, kb))),)
     return Turn((Message(kb.texts["dialogue"]["error"]), *hint), state)

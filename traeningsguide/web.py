@@ -373,7 +373,7 @@ def widget_config(kb: KnowledgeBase) -> dict[str, Any]:
     web = _web(kb)
     return {
         "texts": {key: web[f"widget_{key}"] for key in WIDGET_TEXT_KEYS},
-        "contacts": {m.id: answers.next_step(m, m.contact(None), kb).text for m in kb.municipalities.values()},
+        "contacts": {m.id: answers.main_contact_step(m, kb) for m in kb.municipalities.values()},
     }
 
 
