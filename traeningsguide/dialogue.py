@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from traeningsguide import answers, eligibility, names, questions, retrieval
-from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, knowledge
+from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, knowledge, per_knowledge_base
 from traeningsguide.retrieval import CONTACT_TOPIC, Scored
 from traeningsguide.textnorm import loose
 
@@ -444,13 +444,9 @@ def _content_terms(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
     return tuple(t for t in ix.terms(text) if t not in _frame_terms(kb) and t not in generic)
 
 
-_FRAME: dict[int, tuple[KnowledgeBase, frozenset[str]]] = {}
-
-
+@per_knowledge_base
 def _frame_terms(kb: KnowledgeBase) -> frozenset[str]:
-    cached = _FRAME.get(id(kb))
-    if cached and cached[0] is kb:
-        return cached[1]
+    """The terms that only frame a question: municipalities, service kinds, situations, other places."""
     ix = retrieval.index(kb)
     phrases: list[str] = []
     for m in kb.municipalities.values():
@@ -462,9 +458,7 @@ def _frame_terms(kb: KnowledgeBase) -> frozenset[str]:
             phrases += situation.keywords
     for other in kb.others:
         phrases += [other.name, *other.aliases]
-    terms = frozenset(t for p in phrases for t in ix.terms(p))
-    _FRAME[id(kb)] = (kb, terms)
-    return terms
+    return frozenset(t for p in phrases for t in ix.terms(p))
 
 
 def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], text: str,

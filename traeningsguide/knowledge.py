@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import yaml
 
@@ -907,3 +907,27 @@ def knowledge(base: str | None = None) -> KnowledgeBase:
 @lru_cache(maxsize=4)
 def _cached_knowledge(base: str) -> KnowledgeBase:
     return load_knowledge(base)
+
+
+_Built = TypeVar("_Built")
+
+
+def per_knowledge_base(build: Callable[[KnowledgeBase], _Built]) -> Callable[[KnowledgeBase], _Built]:
+    """``build`` run once per knowledge base and its result kept for the process.
+
+    Keyed by the object itself (a knowledge base is immutable once loaded); a knowledge base that was
+    garbage-collected and whose id was reused is rebuilt, not served another's value.
+    """
+    built: dict[int, tuple[KnowledgeBase, _Built]] = {}
+
+    def cached(kb: KnowledgeBase) -> _Built:
+        hit = built.get(id(kb))
+        if hit is not None and hit[0] is kb:
+            return hit[1]
+        value = build(kb)
+        built[id(kb)] = (kb, value)
+        return value
+
+    cached.__name__ = build.__name__
+    cached.__doc__ = build.__doc__
+    return cached

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
+from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge, per_knowledge_base
 from traeningsguide.textnorm import fold, fold_variants
 
 MAX_PHRASE_WORDS = 4
@@ -45,20 +45,9 @@ class _Entry:
         return self.status == "covered"
 
 
-_INDEXES: dict[int, tuple[KnowledgeBase, dict[str, _Entry]]] = {}
-
-
+@per_knowledge_base
 def _index(kb: KnowledgeBase) -> dict[str, _Entry]:
     """Folded spelling -> municipality, built once per knowledge base."""
-    cached = _INDEXES.get(id(kb))
-    if cached is not None and cached[0] is kb:
-        return cached[1]
-    index = _build_index(kb)
-    _INDEXES[id(kb)] = (kb, index)
-    return index
-
-
-def _build_index(kb: KnowledgeBase) -> dict[str, _Entry]:
     index: dict[str, _Entry] = {}
 
     def add(phrase: str, entry: _Entry, variants: bool) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, NotStated
+from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, NotStated, per_knowledge_base
 from traeningsguide.textnorm import WORD, loose, phones_in
 
 CONTACT_TOPIC = "contact"
@@ -510,14 +510,7 @@ def _knowledge_texts(kb: KnowledgeBase) -> Iterable[str]:
         yield from t.asks
 
 
-_INDEXES: dict[int, tuple[KnowledgeBase, Index]] = {}
-
-
+@per_knowledge_base
 def index(kb: KnowledgeBase) -> Index:
     """The index of a knowledge base, built on first use and kept for the process."""
-    cached = _INDEXES.get(id(kb))
-    if cached is not None and cached[0] is kb:
-        return cached[1]
-    built = Index(kb)
-    _INDEXES[id(kb)] = (kb, built)
-    return built
+    return Index(kb)
