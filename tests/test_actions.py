@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 from actions.actions import ActionAnswer  # noqa: E402
 
 SLOTS = {"kommune": None, "service": None, "topic": None, "pending": None, "decide_kind": None, "situations": None,
-         "question": None, "excluded": None, "english": None, "compare": None}
+         "question": None, "excluded": None, "english": None, "compare": None,
+         "on_behalf": None}
 
 
 def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None,

@@ -275,3 +275,26 @@ def test_a_comparison_after_a_service_question_does_not_call_others_silent(kb: K
     turn = _turn(kb, state, "ask_transport", "hvilke kommuner tager penge for kørsel?")
     holbaek = next(line for line in _text(turn).splitlines() if line.startswith("• Holbæk"))
     assert "50 kroner" in holbaek and "oplyser ikke" not in holbaek
+
+
+# -- a question about someone else (issue 11) ------------------------------------------------------
+
+def test_a_question_about_someone_else_says_once_whom_the_facts_are_about(kb: KnowledgeBase) -> None:
+    frame = kb.texts["dialogue"]["on_behalf"]
+    turn = _turn(kb, State(), "ask_transport", "min mor bor i Holbæk, hvad koster kørsel til træning?",
+                 kommune="Holbæk")
+    paragraphs = turn.messages[0].text.split("\n\n")
+    assert paragraphs[0] == frame and "50 kroner" in paragraphs[1]  # the frame, then the facts verbatim
+    assert paragraphs[1] in _fact_texts(kb, "holbaek") or "50 kroner" in paragraphs[1]
+    follow = _turn(kb, turn.state, "ask_cost", "og hvad koster selve træningen?")
+    assert frame not in _text(follow)  # said once in the conversation, not on every answer
+    mine = _turn(kb, State(), "ask_transport", "hvad koster kørsel til træning i Holbæk?", kommune="Holbæk")
+    assert frame not in _text(mine)  # a question about oneself has no frame
+
+
+def test_a_relative_after_the_municipality_question_still_gets_the_frame(kb: KnowledgeBase) -> None:
+    frame = kb.texts["dialogue"]["on_behalf"]
+    asked = _turn(kb, State(), "ask_transport", "min far kan ikke selv komme til træning, kan han blive kørt?")
+    assert asked.state.pending
+    answered = _turn(kb, asked.state, "inform_kommune", "Køge", kommune="Køge")
+    assert _text(answered).startswith(frame), _text(answered)

@@ -63,11 +63,20 @@ def test_permanent_reduced_function(kb: KnowledgeBase) -> None:
     assert eligibility("koege", ["permanent_reduced_function"], kb=kb).services == ("assessed",)
 
 
-@pytest.mark.parametrize("mid,excluded", [("hedensted", "rehab"), ("koege", "assessed"), ("roedovre", "rehab")])
+@pytest.mark.parametrize("mid,excluded", [("roedovre", "rehab")])
 def test_able_to_train_elsewhere_excludes(kb: KnowledgeBase, mid: str, excluded: str) -> None:
     result = eligibility(mid, ["not_hospitalised", "can_train_elsewhere"], kb=kb)
     assert excluded in {r.service for r in result.excluded}
     assert excluded not in result.services
+
+
+def test_koege_assesses_whether_the_need_is_covered_otherwise_so_it_is_a_note(kb: KnowledgeBase) -> None:
+    """Køge's text lists "ude af stand til at få dit træningsbehov dækket på anden vis" among what a
+    visitator assesses, and offers "Selvtræning efter instruktion" itself: a note, not an exclusion."""
+    result = eligibility("koege", ["not_hospitalised", "can_train_elsewhere"], kb=kb)
+    assert not result.excluded and "assessed" in result.services
+    note = next(r for r in result.notes if r.service == "assessed")
+    assert "vurder" in note.text and "dækket på anden vis" in note.quote
 
 
 def test_holbaek_offers_self_training_itself_so_training_alone_is_a_note(kb: KnowledgeBase) -> None:

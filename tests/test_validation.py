@@ -58,13 +58,13 @@ def test_unknown_service(kb_copy: Path) -> None:
 
 
 def test_a_number_not_backed_by_its_quote(kb_copy: Path) -> None:
-    _break(kb_copy, "roskilde", "får du et svar inden for 6 hverdage", "får du et svar inden for 5 hverdage")
+    _break(kb_copy, "roskilde", "modtage et svar inden for 6 hverdage", "modtage et svar inden for 5 hverdage")
     message = _problems(kb_copy)
     assert "roskilde.yml: facts[" in message and "number(s) 5 in the text are not in its quote" in message
 
 
 def test_working_days_turned_into_days(kb_copy: Path) -> None:
-    _break(kb_copy, "roskilde", "får du et svar inden for 6 hverdage", "får du et svar inden for 6 dage")
+    _break(kb_copy, "roskilde", "modtage et svar inden for 6 hverdage", "modtage et svar inden for 6 dage")
     assert "says '6 dage' but the quote says '6 hverdage'" in _problems(kb_copy)
 
 

@@ -130,16 +130,32 @@ def next_step(municipality: Municipality, contact: Contact, kb: KnowledgeBase | 
     return NextStep(contact, " ".join(lines))
 
 
-def main_contact_step(municipality: Municipality, kb: KnowledgeBase | None = None) -> str:
-    """Whom to contact when the service is not known (an outage, the widget's fallback): the main
-    contact, and, when the source gives it no number, every unit the source does give a number for."""
+def steps(municipality: Municipality, contacts: tuple[Contact, ...], kb: KnowledgeBase | None = None,
+          with_hours: bool = True, long_days: bool = False) -> NextStep:
+    """The next step for one contact, or, where services have different contacts and none is general,
+    one line per contact naming the services it is for."""
     kb = kb or knowledge()
-    main = municipality.contact(None)
-    steps = [next_step(municipality, main, kb).text]
-    if not main.phone:
-        steps += [next_step(municipality, c, kb, with_hours=False).text
-                  for c in municipality.contacts.values() if c.phone]
-    return " ".join(steps)
+    if len(contacts) == 1:
+        return next_step(municipality, contacts[0], kb, with_hours, long_days)
+    lines = []
+    for contact in contacts:
+        served = [s.name for s in municipality.services.values() if s.contact == contact.id]
+        step = next_step(municipality, contact, kb, with_hours, long_days).text
+        lines.append(kb.texts["next_step"]["for_services"].format(services=" / ".join(served), step=step)
+                     if served else step)
+    return NextStep(contacts[0], " ".join(lines))
+
+
+def main_contact_step(municipality: Municipality, kb: KnowledgeBase | None = None) -> str:
+    """Whom to contact when the service is not known (an outage, the widget's fallback): the general
+    contact (else each service's own), and, when that has no number, every unit the source gives one for."""
+    kb = kb or knowledge()
+    main = municipality.main_contacts()
+    text = steps(municipality, main, kb).text
+    if not all(c.phone for c in main):
+        text = " ".join([text, *(next_step(municipality, c, kb, with_hours=False).text
+                                 for c in municipality.contacts.values() if c.phone and c not in main)])
+    return text
 
 
 def where_else(contact: Contact, kb: KnowledgeBase) -> list[str]:
@@ -222,29 +238,28 @@ def _deciding_kind(municipality: Municipality, parts: list[ServicePart]) -> str 
     return None
 
 
-def _part_contact(municipality: Municipality, part: ServicePart) -> Contact:
+def _part_contacts(municipality: Municipality, part: ServicePart) -> tuple[Contact, ...]:
     """Whom to contact about one part: the contact its facts name, else whom the file says to ask
-    where it is silent, else the services' own contact, else the municipality's main contact."""
+    where it is silent, else the services' own contact(s), or the general one."""
     fact_contacts = {f.contact for f in part.facts if f.contact}
     if len(fact_contacts) == 1:
-        return municipality.contacts[fact_contacts.pop()]
+        return (municipality.contacts[fact_contacts.pop()],)
     if not part.stated and part.not_stated:
-        return municipality.contacts[part.not_stated.ask]
-    service_contacts = {municipality.services[sid].contact for sid in part.service_ids}
-    if len(service_contacts) == 1:
-        return municipality.contacts[service_contacts.pop()]
-    return municipality.contact(None)
+        return (municipality.contacts[part.not_stated.ask],)
+    return municipality.main_contacts(part.service_ids) if len(
+        {municipality.services[sid].contact for sid in part.service_ids}) > 1 else (
+        municipality.contacts[municipality.services[part.service_ids[0]].contact],)
 
 
 def _next_step_for(municipality: Municipality, parts: list[ServicePart], kb: KnowledgeBase) -> NextStep:
     """One next step when every part has the same contact, else one line per part."""
-    contacts = [_part_contact(municipality, p) for p in parts]
-    if len({c.id for c in contacts}) == 1:
-        return next_step(municipality, contacts[0], kb)
+    contacts = [_part_contacts(municipality, p) for p in parts]
+    if len({tuple(c.id for c in cs) for cs in contacts}) == 1:
+        return steps(municipality, contacts[0], kb)
     item = kb.texts["answer"]["service_item"]
-    lines = [f"• {item.format(service=' / '.join(p.service_names), text=next_step(municipality, c, kb).text)}"
-             for p, c in zip(parts, contacts, strict=False)]
-    return NextStep(contacts[0], "\n".join(lines))
+    lines = [f"• {item.format(service=' / '.join(p.service_names), text=steps(municipality, cs, kb).text)}"
+             for p, cs in zip(parts, contacts, strict=False)]
+    return NextStep(contacts[0][0], "\n".join(lines))
 
 
 def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBase | None = None,
@@ -277,7 +292,7 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
     ]
     if not service_ids:
         return Answer(municipality.id, municipality.name, topic, (), (), None, " ".join(not_described), source,
-                      next_step(municipality, municipality.contact(None), kb))
+                      steps(municipality, municipality.main_contacts(), kb))
 
     groups: dict[tuple, list[str]] = {}
     for sid in service_ids:
@@ -300,11 +315,12 @@ def answer(kommune: str, topic: str, service: str | None = None, kb: KnowledgeBa
 def contacts_for(municipality: Municipality, service_ids: tuple[str, ...]) -> tuple[Contact, ...]:
     """The contacts relevant to some services: theirs, the ones their facts name, the default."""
     everything = set(service_ids) == set(municipality.services)
-    ids: list[str] = [municipality.default_contact] if everything else []
+    general = [municipality.default_contact] if municipality.default_contact else []
+    ids: list[str] = list(general) if everything else []
     for sid in service_ids:
         ids.append(municipality.services[sid].contact)
     ids.extend(f.contact for f in municipality.facts if f.contact and set(f.services) & set(service_ids))
-    ids.append(municipality.default_contact)
+    ids.extend(general)
     if everything:
         ids.extend(municipality.contacts)
     unique = list(dict.fromkeys(ids))

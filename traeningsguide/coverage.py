@@ -35,6 +35,7 @@ def all_quotes(municipality: Municipality) -> Iterator[str]:
     """Every quote kept for a municipality, wherever it sits in the file."""
     for contact in municipality.contacts.values():
         yield contact.quote
+        yield from contact.also_named
         for part in (contact.hours, contact.address, contact.web):
             if part is not None:
                 yield part.quote

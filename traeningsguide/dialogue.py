@@ -48,7 +48,7 @@ SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact mat
 SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
 SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
-MAX_ANSWER_WORDS = 50  # the second fact only when both together stay this short
+MAX_ANSWER_WORDS = 35  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
 SMALL_TALK_CONFIDENCE, SMALL_TALK_WORDS = 0.85, 6  # "er du et menneske?" is small talk, "hej, hvad koster …?" not
 TOPIC_INTENT_CONFIDENCE = 0.5  # a message without words of its own is answered by its intent from this confidence
@@ -81,6 +81,7 @@ class State:
     excluded: tuple[str, ...] = ()  # service kinds the citizen said no to
     english: bool = False
     compare: tuple[str, ...] = ()  # the municipalities of the last comparison ("og hvis …?" compares again)
+    on_behalf: bool = False  # an answer has said its facts are about someone else (said once)
 
     @classmethod
     def from_slots(cls, slots: Mapping[str, Any]) -> State:
@@ -96,6 +97,7 @@ class State:
             excluded=tuple(slots.get("excluded") or ()),
             english=bool(slots.get("english")),
             compare=tuple(slots.get("compare") or ()),
+            on_behalf=bool(slots.get("on_behalf")),
         )
 
     def as_slots(self) -> dict[str, Any]:
@@ -199,7 +201,7 @@ class Part:
     """The answer to one question for one municipality."""
 
     lines: list[str]
-    contact: Contact
+    contacts: tuple[Contact, ...]  # one; or, where no contact is general, each service's own
     topic: str | None = None
     decide_kind: str | None = None  # the services differ: ask this kind's question first
     more: str | None = None  # the topic has more facts: offer "Mere om …"
@@ -219,20 +221,24 @@ def _scope(m: Municipality, state: State, kb: KnowledgeBase) -> tuple[tuple[str,
     return ids or tuple(m.services), None
 
 
-def _service_contact(m: Municipality, service_ids: Iterable[str]) -> Contact:
-    contacts = {m.services[s].contact for s in service_ids}
-    return m.contacts[contacts.pop()] if len(contacts) == 1 else m.contact(None)
+def _service_contacts(m: Municipality, service_ids: Iterable[str]) -> tuple[Contact, ...]:
+    """The services' own contact when they share one, else the general contact, else each service's."""
+    sids = tuple(service_ids)
+    contacts = {m.services[s].contact for s in sids}
+    return (m.contacts[contacts.pop()],) if len(contacts) == 1 else m.main_contacts(sids)
 
 
-def _candidate_contact(m: Municipality, s: Scored) -> Contact:
+def _candidate_contacts(m: Municipality, s: Scored, scope: Iterable[str] = ()) -> tuple[Contact, ...]:
+    """Whom to contact about one candidate: the contact it names, else its services' (those asked about)."""
     c = s.candidate
     if c.fact and c.fact.contact:
-        return m.contacts[c.fact.contact]
+        return (m.contacts[c.fact.contact],)
     if c.not_stated:
-        return m.contacts[c.not_stated.ask]
+        return (m.contacts[c.not_stated.ask],)
     if c.contact:
-        return c.contact
-    return _service_contact(m, c.services)
+        return (c.contact,)
+    asked = [sid for sid in c.services if sid in set(scope)]
+    return _service_contacts(m, asked or c.services)
 
 
 def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool) -> str:
@@ -307,7 +313,7 @@ class _Answerer:
         if lacking:
             line = kb.texts["answer"]["service_not_described"].format(
                 title=m.source_title, service=kb.service_kinds[lacking].label.lower())
-            return Part([line], m.contact(None), sure=True)
+            return Part([line], m.main_contacts(), sure=True)
         if self.english:
             text = questions.glossed(text, kb)
             context = questions.glossed(context, kb) if context else context
@@ -364,21 +370,24 @@ class _Answerer:
                 len(stated) <= MAX_LISTED_SHORT and words <= MAX_LISTED_WORDS):
             kind = _deciding_kind(m, list(stated.values()) + ([silent] if silent else []), self.state)
             if kind:
-                return Part([], _service_contact(m, services), topic, decide_kind=kind)
-        contact = _candidate_contact(m, chosen[next(iter(stated))]) if len(stated) == 1 else \
-            _service_contact(m, services)
-        return Part(lines, contact, topic, score=best.score)
+                return Part([], _service_contacts(m, services), topic, decide_kind=kind)
+        contacts = _candidate_contacts(m, chosen[next(iter(stated))], services) if len(stated) == 1 else \
+            _service_contacts(m, services)
+        return Part(lines, contacts, topic, score=best.score)
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
         if best.candidate.contact and best.own < SPECIFIC_CONTACT:
             # "hvornår har I åbent?": no unit named, so the unit of the services asked about; if the
             # source gives that unit no number, every number it does give, each with its unit
-            scope_contact = _service_contact(m, services)
-            if not scope_contact.phone and any(c.phone for c in m.contacts.values()):
+            scope = _service_contacts(m, services)
+            if not any(c.phone for c in scope) and any(c.phone for c in m.contacts.values()):
                 lines = [answers.next_step(m, c, kb, long_days=True).text for c in m.contacts.values() if c.phone]
-                return Part([" ".join(lines)], scope_contact, CONTACT_TOPIC, score=best.score)
-            best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope_contact.id), best)
+                return Part([" ".join(lines)], scope, CONTACT_TOPIC, score=best.score)
+            if len(scope) > 1:  # no unit for all the services asked about: each service's own
+                text = answers.steps(m, scope, kb, long_days=True).text
+                return Part([text], scope, CONTACT_TOPIC, score=best.score)
+            best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope[0].id), best)
         lines = [_answer_line(m, best, kb, self.english)]
         facts = [best.candidate.fact] if best.candidate.fact else []
         same_topic = [s for s in ranked[1:] if s.candidate.topic == best.candidate.topic and s.candidate.fact
@@ -396,20 +405,20 @@ class _Answerer:
             rest = {f.text for f in m.facts if f.topic == best.candidate.topic and set(f.services) & set(services)}
             if rest - shown:
                 more = best.candidate.topic
-        return Part([" ".join(lines)], _candidate_contact(m, best), best.candidate.topic, more=more, facts=facts,
+        return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more, facts=facts,
                     score=best.score)
 
     def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
-        contact = _service_contact(m, services)
+        contacts = _service_contacts(m, services)
         # silent only about something the guide can recognise as a question about training: a word
         # some municipality's text uses, or a training word; gibberish gets "not sure"
         recognised = any(self.index.known(t) for t in q.terms) or any(
             w in kb.language.generic_words for w in loose(q.text).split())
         if recognised and self.index.unknown_terms(q, m.id):
             key = "english" if self.english else "dialogue"
-            return Part([kb.texts[key]["silent"].format(title=m.source_title)], contact, None, score=0.0)
-        return Part([], contact, None, sure=False, score=0.0)
+            return Part([kb.texts[key]["silent"].format(title=m.source_title)], contacts, None, score=0.0)
+        return Part([], contacts, None, sure=False, score=0.0)
 
 
 def _near_topics(ranked: list[Scored], count: int = 3) -> list[str]:
@@ -475,7 +484,7 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     payload = text.startswith("/")
     reading = questions.read("" if payload else text, kb)
     english = reading.english or (state.english and not payload and not _looks_danish(text, kb))
-    state = before = replace(state, english=english)
+    state = before = replace(state, english=english, on_behalf=state.on_behalf and not reading.about_self)
     t = kb.texts["english"] if english else kb.texts["dialogue"]
     opening: list[Message] = [Message(t["emergency"])] if reading.emergency else []
     if english and not payload and not (intent in ENGLISH_INTENTS and priors_confidence(ranking, intent) >= 0.7):
@@ -635,13 +644,15 @@ def _situation(state: State, text: str, kb: KnowledgeBase, opening: list[Message
     return Turn((*opening, Message(result.render())), replace(state, pending=False))
 
 
-def _frame(m: Municipality, body: list[str], contact: Contact, kb: KnowledgeBase, english: bool,
-           with_step: bool = True) -> str:
-    """The answer, the source line and the one next step."""
-    parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(body)]
+def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: KnowledgeBase, english: bool,
+           with_step: bool = True, on_behalf: bool = False) -> str:
+    """The answer (for someone else: said once to be about the person who trains), the source line
+    and the one next step."""
+    t = kb.texts["english" if english else "dialogue"]
+    parts = ([t["frame"]] if english else []) + ([t["on_behalf"]] if on_behalf else []) + ["\n".join(body)]
     parts.append(kb.texts["answer"]["source"].format(title=m.source_title))
     if with_step:
-        parts.append(answers.next_step(m, contact, kb, with_hours=False).text)
+        parts.append(answers.steps(m, contacts, kb, with_hours=False).text)
     return "\n\n".join(parts)
 
 
@@ -683,7 +694,7 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
     if not any(p.sure for p in parts):
         ranked = answerer.ranked(m, _scope(m, state, kb)[0] or tuple(m.services), text, None)[1]
         t = kb.texts["english"] if state.english else kb.texts["dialogue"]
-        step = answers.next_step(m, parts[0].contact, kb).text
+        step = answers.steps(m, parts[0].contacts, kb).text
         return Turn((*opening, Message(f"{t['unsure']}", topic_buttons(kb, _near_topics(ranked))),
                      Message(kb.texts["dialogue"]["contact_hint"].format(step=step))), new)
     body: list[str] = []
@@ -695,7 +706,12 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
                 body.append(line)
     first = parts[0]
     is_contact = first.topic == CONTACT_TOPIC and len(parts) == 1
-    reply = _frame(m, body, first.contact, kb, state.english, with_step=not is_contact)
+    # about someone else ("min mor"): said once in the conversation, before the first answer's facts
+    about_other = not is_contact and not state.on_behalf and (
+        reading.on_behalf or (reuse and questions.read(text, kb).on_behalf))
+    reply = _frame(m, body, first.contacts, kb, state.english, with_step=not is_contact, on_behalf=about_other)
+    if about_other:
+        new = replace(new, on_behalf=True)
     buttons = tuple(more_button(t, kb) for t in dict.fromkeys(p.more for p in parts if p.more))[:2]
     topics = [p.topic for p in parts if p.topic]
     new = replace(new, topic=topics[0] if topics else state.topic)
@@ -777,7 +793,7 @@ def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, t
     if topic == CONTACT_TOPIC:  # every number the source gives, or that it gives none
         phones = [c for c in m.contacts.values() if c.phone]
         if not phones:
-            return t["no_phone"].format(title=m.source_title, name=m.contact(None).name)
+            return t["no_phone"].format(title=m.source_title, name=" / ".join(c.name for c in m.main_contacts()))
         return "; ".join(answers.next_step(m, c, kb, with_hours=False).text.rstrip(".") for c in phones) + "."
     scope = set(services or m.services)
     parts = [p for p in answer.parts if scope & set(p.service_ids)] or list(answer.parts)

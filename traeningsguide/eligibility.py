@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from traeningsguide.answers import GuideInputError, NextStep, next_step, resolve_municipality
+from traeningsguide.answers import GuideInputError, NextStep, resolve_municipality, steps
 from traeningsguide.knowledge import EligibilityRule, KnowledgeBase, knowledge
 
 
@@ -70,8 +70,9 @@ def eligibility(kommune: str, situations: Iterable[str], kb: KnowledgeBase | Non
         situation = kb.situations[sid].label.lower()
         lines.append(t["nothing_stated"].format(title=municipality.source_title, situation=situation))
 
-    contact_id = municipality.services[services[0]].contact if len(services) == 1 else municipality.default_contact
-    step = next_step(municipality, municipality.contacts[contact_id], kb)
+    contacts = (municipality.contacts[municipality.services[services[0]].contact],) if len(services) == 1 \
+        else municipality.main_contacts(services)
+    step = steps(municipality, contacts, kb)
     lines.append(t["decided_by"])
     text = "\n".join(lines)
     return EligibilityResult(

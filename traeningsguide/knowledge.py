@@ -37,6 +37,9 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 DERIVED_TOPICS = frozenset({"contact"})  # answered from the contacts, not from facts
 ELIGIBILITY_RESULTS = frozenset({"applies", "excluded", "note"})
 MIN_QUOTE_LENGTH = 12
+GENERAL = "*"  # in a reader's section map: the parts of the source that back every service
+MIN_UNCOVERED_LETTERS = 30  # an unplaced stretch with fewer letters is a heading or a bullet mark
+NO_CONTACT = "none"  # default_contact where the source gives no contact for every service
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster, same result
 
 # The Danish frame texts in texts.yml: section -> key -> the {placeholders} the code fills in
@@ -133,6 +136,7 @@ class Contact:
     hours: OpeningHours | None = None
     address: Quoted | None = None
     web: Quoted | None = None
+    also_named: tuple[str, ...] = ()  # quotes where the source names the same unit for other services
 
 
 @dataclass(frozen=True)
@@ -178,6 +182,17 @@ class EligibilityRule:
 
 
 @dataclass(frozen=True)
+class Section:
+    """A part of a municipality's source (normalised text, [start, end)) and the services it is about."""
+
+    id: str
+    services: tuple[str, ...]
+    general: bool  # 'services: all': it backs every service
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Municipality:
     id: str
     name: str
@@ -185,7 +200,7 @@ class Municipality:
     aliases: tuple[str, ...]
     source_file: str
     source_title: str
-    default_contact: str
+    default_contact: str | None  # the contact the source gives for every service; None where it gives none
     contacts: Mapping[str, Contact]
     services: Mapping[str, Service]
     facts: tuple[Fact, ...]
@@ -194,9 +209,22 @@ class Municipality:
     non_answers: tuple[Quoted, ...]  # source passages that answer no citizen question, with why
     ambiguous_aliases: tuple[str, ...] = ()  # spellings that are also everyday words ("koge")
     places: tuple[str, ...] = ()  # towns and areas in the municipality ("Tørring"): recognition only
+    sections: tuple[Section, ...] = ()  # the parts of the source and their services, in source order
 
     def contact(self, contact_id: str | None) -> Contact:
-        return self.contacts[contact_id or self.default_contact]
+        """A contact by id; without an id, the general contact (only where the source gives one)."""
+        chosen = contact_id or self.default_contact
+        if chosen is None:
+            raise KeyError(f"{self.id}: the source names no contact for every service; use main_contacts()")
+        return self.contacts[chosen]
+
+    def main_contacts(self, service_ids: Iterable[str] | None = None) -> tuple[Contact, ...]:
+        """Whom to contact when no one service is known: the contact the source gives for every
+        service, else each service's own contact (never one service's contact for another's)."""
+        if self.default_contact:
+            return (self.contacts[self.default_contact],)
+        sids = tuple(service_ids or ()) or tuple(self.services)
+        return tuple(self.contacts[c] for c in dict.fromkeys(self.services[s].contact for s in sids))
 
 
 @dataclass(frozen=True)
@@ -248,8 +276,76 @@ class Language:
     correction: tuple[re.Pattern[str], ...] = ()
     rejected: tuple[re.Pattern[str], ...] = ()
     followup: tuple[re.Pattern[str], ...] = ()
+    on_behalf: tuple[re.Pattern[str], ...] = ()  # a question about someone else
+    self_reference: tuple[re.Pattern[str], ...] = ()  # a question about oneself again
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
+
+
+@dataclass(frozen=True)
+class WordingRule:
+    """keep: a quote saying one of ``when`` needs one of ``need`` in its text;
+    added: a text saying one of ``when`` needs one of ``need`` in its quote."""
+
+    name: str
+    when: tuple[str, ...]
+    need: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Wording:
+    """knowledge/wording.yml: how a citizen's text keeps its quote's meaning."""
+
+    keep: tuple[WordingRule, ...] = ()
+    added: tuple[WordingRule, ...] = ()
+    excluding: tuple[str, ...] = ()
+
+
+_WORD_CHARS = re.compile(r"[^\w]+")
+
+
+def _plain(text: str) -> str:
+    """Lower case, punctuation to spaces, padded: for matching the wording rules' words."""
+    return " " + " ".join(_WORD_CHARS.sub(" ", normalise_source(text).lower()).split()) + " "
+
+
+def says(text: str, phrases: Iterable[str]) -> bool:
+    """Whether ``text`` says one of ``phrases`` (whole words; a phrase ending in "*" is a prefix)."""
+    plain = _plain(text)
+    for phrase in phrases:
+        words = " ".join(_WORD_CHARS.sub(" ", phrase.lower()).split())
+        if phrase.endswith("*") and f" {words}" in plain:
+            return True
+        if f" {words} " in plain:
+            return True
+    return False
+
+
+def _load_wording(base: Path, problems: _Problems) -> Wording:
+    file_name = "wording.yml"
+    root = _read_yaml(base / file_name, problems)
+    data = _mapping(root if root is not None else {}, file_name, problems)
+
+    def words(value: Any, where: str) -> tuple[str, ...]:
+        items = _list(value, where, problems)
+        bad = [w for w in items if not isinstance(w, str) or not w.strip("* ")]
+        if bad or not items:
+            problems.add(where, f"must be a non-empty list of words, found {bad[:3] or items!r}")
+        return tuple(str(w) for w in items if isinstance(w, str) and w.strip("* "))
+
+    rules: dict[str, tuple[WordingRule, ...]] = {}
+    for key, when, need in (("keep", "quote", "text"), ("added", "text", "unless")):
+        found = []
+        for i, raw in enumerate(_list(data.get(key), f"{file_name}: {key}", problems)):
+            where = f"{file_name}: {key}[{i}]"
+            raw = _mapping(raw, where, problems)
+            name = _text(raw, "name", where, problems) or ""
+            found.append(WordingRule(name, words(raw.get(when), f"{where}.{when}"), words(raw.get(need), f"{where}.{need}")))
+        if not found:
+            problems.add(f"{file_name}: {key}", "is missing or empty")
+        rules[key] = tuple(found)
+    excluding = words(data.get("excluding"), f"{file_name}: excluding")
+    return Wording(rules["keep"], rules["added"], excluding)
 
 
 @dataclass(frozen=True)
@@ -269,6 +365,7 @@ class KnowledgeBase:
     others: tuple[OtherMunicipality, ...]
     sources: Mapping[str, str] = field(repr=False)  # file name -> normalised text
     language: Language = field(default_factory=Language, repr=False)
+    wording: Wording = field(default_factory=Wording, repr=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,7 +539,7 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
                   "lead_words", "joiners", "english_words", "danish_words", "topic_question_words")
-LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup")
+LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference")
 
 
 def _load_language(base: Path, problems: _Problems) -> Language:
@@ -547,8 +644,11 @@ class _MunicipalityReader:
 
     def __init__(self, path: Path, kb_topics: Mapping[str, Topic], kinds: Mapping[str, ServiceKind],
                  situations: Mapping[str, Situation], sources: Mapping[str, str], problems: _Problems,
-                 weekday_names: tuple[str, ...] = ()) -> None:
+                 weekday_names: tuple[str, ...] = (), wording: Wording | None = None) -> None:
         self.path, self.topics, self.kinds, self.situations = path, kb_topics, kinds, situations
+        self.wording = wording or Wording()
+        self.sections: tuple[Section, ...] = ()
+        self.backs: dict[str, bytearray] = {}  # service id (or GENERAL) -> 1 where a section of it lies
         self.weekday_names = weekday_names
         self.sources, self.problems = sources, problems
         self.file = f"municipalities/{path.name}"
@@ -616,9 +716,17 @@ class _MunicipalityReader:
 
         contacts = self._contacts(data)
         default_contact = _text(data, "default_contact", top, problems)
-        if default_contact and default_contact not in contacts:
-            problems.add(self.where("default_contact"), f"no contact with id {default_contact!r}")
         services = self._services(data, contacts)
+        self.sections = self._sections(data, services)
+        if default_contact == NO_CONTACT:
+            default_contact = None  # the source names no contact for every service
+        elif default_contact and default_contact not in contacts:
+            problems.add(self.where("default_contact"), f"no contact with id {default_contact!r}")
+        elif default_contact:
+            self._contact_serves(contacts, default_contact, (GENERAL,), "default_contact")
+        for i, service in enumerate(services.values()):
+            self._placed(service.quote, (service.id,), f"services[{i}].quote")
+            self._contact_serves(contacts, service.contact, (service.id,), f"services[{i}].contact")
         facts = self._facts(data, services, contacts)
         not_stated = self._not_stated(data, services, contacts, facts)
         eligibility = self._eligibility(data, services)
@@ -627,14 +735,149 @@ class _MunicipalityReader:
             if (q := self.backed_text(_mapping(raw, self.where(f"non_answers[{i}]"), problems), f"non_answers[{i}]"))
         )
         self._check_phones(name or "", contacts, facts, not_stated, eligibility, non_answers)
-        if None in (mid, name, short_name, source_title, default_contact):
+        self._check_coverage(services, contacts, facts, not_stated, non_answers)
+        if None in (mid, name, short_name, source_title) or "default_contact" not in data:
             return None
         return Municipality(
             id=mid, name=name, short_name=short_name, aliases=aliases, source_file=self.source_name,
             source_title=source_title, default_contact=default_contact, contacts=contacts, services=services,
             facts=facts, not_stated=not_stated, eligibility=eligibility, non_answers=non_answers,
-            ambiguous_aliases=ambiguous, places=places,
+            ambiguous_aliases=ambiguous, places=places, sections=self.sections,
         )
+
+    # -- sections: which parts of the source are about which service ---------------------------
+
+    def _spans(self, quote: str) -> list[tuple[int, int]]:
+        needle = normalise_source(quote)
+        text, spans, start = self.source_text, [], self.source_text.find(needle) if needle else -1
+        while start != -1:
+            spans.append((start, start + len(needle)))
+            start = text.find(needle, start + 1)
+        return spans
+
+    def _sections(self, data: Mapping[str, Any], services: Mapping[str, Service]) -> tuple[Section, ...]:
+        raws = _list(data.get("sections"), self.where("sections"), self.problems)
+        if not raws:
+            self.problems.add(self.where("sections"), "declare the parts of the source and the services each is "
+                                                      "about (id, services, begins)")
+            return ()
+        text = self.source_text
+        starts: list[tuple[int, str, tuple[str, ...], bool, str]] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(raws):
+            fp = f"sections[{i}]"
+            raw = _mapping(raw, self.where(fp), self.problems)
+            sid = _text(raw, "id", self.where(fp), self.problems)
+            if sid in seen:
+                self.problems.add(self.where(f"{fp}.id"), f"duplicate section id {sid!r}")
+            seen.add(sid or "")
+            general = raw.get("services") == "all"
+            sids = self._service_ids(raw.get("services"), f"{fp}.services", services)
+            begins = _text(raw, "begins", self.where(fp), self.problems)
+            if not text or not begins or not sid:
+                continue
+            count = len(self._spans(begins))
+            if count != 1:
+                self.problems.add(self.where(f"{fp}.begins"), f"must occur exactly once in {self.source_name}, "
+                                                              f"found {count} times: {begins!r}")
+                continue
+            starts.append((text.find(normalise_source(begins)), sid, sids, general, fp))
+        for before, after in zip(starts, starts[1:]):
+            if after[0] <= before[0]:
+                self.problems.add(self.where(f"{after[4]}.begins"), "the sections must be listed in source order")
+        starts.sort()
+        if starts and text[: starts[0][0]].strip():
+            self.problems.add(self.where(f"{starts[0][4]}.begins"),
+                              f"the first section must begin where the source begins: {text[:40]!r}")
+        sections = tuple(Section(sid, sids, general, start, starts[j + 1][0] if j + 1 < len(starts) else len(text))
+                         for j, (start, sid, sids, general, _) in enumerate(starts))
+        self.backs = {key: bytearray(len(text)) for key in (*services, GENERAL)}
+        for sec in sections:
+            for key in ((*services, GENERAL) if sec.general else sec.services):
+                self.backs[key][sec.start : sec.end] = b"\x01" * (sec.end - sec.start)
+        return sections
+
+    def _lies_in(self, quote: str, key: str) -> bool:
+        """Whether one occurrence of the quote lies wholly in sections of ``key`` (a service or GENERAL)."""
+        backs = self.backs.get(key)
+        return backs is None or any(0 not in backs[a:b] for a, b in self._spans(quote))
+
+    def _section_names(self, quote: str) -> str:
+        spans = self._spans(quote)
+        names = [sec.id for sec in self.sections for a, b in spans[:1] if sec.start < b and a < sec.end]
+        return ", ".join(names) or "no section"
+
+    @staticmethod
+    def _label(key: str) -> str:
+        return "every service (a general section)" if key == GENERAL else repr(key)
+
+    def _placed(self, quote: str | None, keys: Iterable[str], fp: str) -> None:
+        """A quote must lie in a section of every service it is attached to."""
+        if not self.sections or not quote or not self._spans(quote):
+            return  # no sections (reported) or a quote not in the source (reported)
+        for key in keys:
+            if not self._lies_in(quote, key):
+                self.problems.add(self.where(fp), f"the quote lies in no section of service {self._label(key)} "
+                                                  f"(it is in section {self._section_names(quote)})")
+
+    def _contact_serves(self, contacts: Mapping[str, Contact], cid: str | None, keys: Iterable[str], fp: str) -> None:
+        """A contact named for a service must be one the source gives for that service (or for all)."""
+        contact = contacts.get(cid or "")
+        if not self.sections or contact is None or not self._spans(contact.quote):
+            return
+        for key in keys:
+            if not any(self._lies_in(q, key) for q in (contact.quote, *contact.also_named)):
+                self.problems.add(self.where(fp), f"contact {cid!r} is given in section {self._section_names(contact.quote)}"
+                                                  f", not for service {self._label(key)}; name the contact the source "
+                                                  f"gives for it" + (", or 'none'" if key == GENERAL else ""))
+
+    def _check_coverage(self, services: Mapping[str, Service], contacts: Mapping[str, Contact],
+                        facts: Iterable[Fact], not_stated: Iterable[NotStated], non_answers: Iterable[Quoted]) -> None:
+        """Every passage of a section is said, for each service of the section, by a fact or a not_stated
+        entry of that service, or placed for all (a contact, a non-answer)."""
+        if not self.sections:
+            return
+        n = len(self.source_text)
+        said = {sid: bytearray(n) for sid in services}
+        everyone = bytearray(n)
+
+        def mark(marks: bytearray, quote: str | None) -> None:
+            for a, b in self._spans(quote or ""):
+                marks[a:b] = b"\x01" * (b - a)
+
+        for item in (*facts, *not_stated):
+            for sid in item.services:
+                if sid in said:  # an unknown service id is reported where it is named
+                    mark(said[sid], item.quote)
+        for contact in contacts.values():
+            for quote in (contact.quote, *contact.also_named,
+                          *(p.quote for p in (contact.hours, contact.address, contact.web) if p)):
+                mark(everyone, quote)
+        for item in non_answers:
+            mark(everyone, item.quote)
+        for sec in self.sections:
+            for sid in (services if sec.general else sec.services):
+                if sid not in said:
+                    continue
+                marks = bytes(a | b for a, b in zip(said[sid][sec.start : sec.end], everyone[sec.start : sec.end]))
+                for gap in re.finditer(rb"\x00+", marks):
+                    passage = self.source_text[sec.start + gap.start() : sec.start + gap.end()].strip()
+                    if sum(ch.isalnum() for ch in passage) >= MIN_UNCOVERED_LETTERS:
+                        self.problems.add(self.where(f"sections ({sec.id})"),
+                                          f"no fact or not_stated entry of service {sid!r} says: {passage[:120]!r}")
+
+    def _wording(self, text: str | None, quote: str | None, fp: str) -> None:
+        """The text keeps its quote's hedges and rights, and adds no duty, promise or absolute."""
+        if not text or not quote:
+            return
+        for rule in self.wording.keep:
+            if says(quote, rule.when) and not says(text, rule.need):
+                self.problems.add(self.where(f"{fp}.text"), f"drops the quote's {rule.name!r}: keep it "
+                                                            f"(or one of: {', '.join(rule.need)})")
+        for rule in self.wording.added:
+            if says(text, rule.when) and not says(quote, rule.need):
+                self.problems.add(self.where(f"{fp}.text"), f"says {rule.name!r}, which its quote does not: a duty, "
+                                                            "promise or absolute the source does not state")
 
     def _contacts(self, data: Mapping[str, Any]) -> dict[str, Contact]:
         contacts: dict[str, Contact] = {}
@@ -656,10 +899,13 @@ class _MunicipalityReader:
             hours = self._hours(raw.get("hours"), f"{fp}.hours") if raw.get("hours") is not None else None
             address = self._optional_quoted(raw, "address", fp)
             web = self._optional_quoted(raw, "web", fp)
+            also = tuple(q for j, item in enumerate(_list(raw.get("also_named"), self.where(f"{fp}.also_named"),
+                                                          self.problems))
+                         if (q := self.quote({"quote": item}, f"{fp}.also_named[{j}]")))
             if cid in contacts:
                 self.problems.add(self.where(f"{fp}.id"), f"duplicate contact id {cid!r}")
             if cid and name and purpose and quote:
-                contacts[cid] = Contact(cid, name, purpose, quote, phone, hours, address, web)
+                contacts[cid] = Contact(cid, name, purpose, quote, phone, hours, address, web, also)
         if not contacts:
             self.problems.add(self.where("contacts"), "at least one contact is needed (whom to ask)")
         return contacts
@@ -765,6 +1011,10 @@ class _MunicipalityReader:
             backed = self.backed_text(raw, fp)
             contact = self._contact_ref(raw, "contact", fp, contacts, required=False)
             asks = _phrasings(raw.get("asks"), self.where(f"{fp}.asks"), self.problems)
+            if sids and backed:
+                self._placed(backed.quote, sids, f"{fp}.quote")
+                self._wording(backed.text, backed.quote, fp)
+                self._contact_serves(contacts, contact, sids, f"{fp}.contact")
             if topic and sids and backed:
                 facts.append(Fact(topic, sids, backed.text, backed.quote, contact, asks))
         return tuple(facts)
@@ -795,6 +1045,10 @@ class _MunicipalityReader:
                 quote = backed.quote if backed else None
             elif "quote" in raw:
                 self.problems.add(self.where(f"{fp}.quote"), "a quote without a 'text' it supports")
+            self._contact_serves(contacts, ask, sids, f"{fp}.ask")
+            if quote:
+                self._placed(quote, sids, f"{fp}.quote")
+                self._wording(text, quote, fp)
             if topic and ask and sids and (text is None or quote):
                 entries.append(NotStated(topic, sids, ask, text, quote))
         covered = stated | {(sid, n.topic) for n in entries for sid in n.services}
@@ -822,6 +1076,13 @@ class _MunicipalityReader:
                 self.problems.add(self.where(f"{fp}.result"),
                                   f"must be one of {', '.join(sorted(ELIGIBILITY_RESULTS))}")
             backed = self.backed_text(raw, fp)
+            if backed and service:
+                self._placed(backed.quote, (service,), f"{fp}.quote")
+                self._wording(backed.text, backed.quote, fp)
+                if result == "excluded" and not says(backed.quote, self.wording.excluding):
+                    self.problems.add(self.where(f"{fp}.result"), "'excluded' needs a quote that excludes (one of: "
+                                      f"{', '.join(self.wording.excluding)}); where the source says nothing about "
+                                      "the situation, leave the rule out")
             if situation and service and result and backed:
                 rules.append(EligibilityRule(situation, service, result, backed.text, backed.quote))
         return tuple(rules)
@@ -877,6 +1138,7 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     kinds = _load_kinds(base, problems)
     situations = _load_situations(base, kinds, problems)
     language = _load_language(base, problems)
+    wording = _load_wording(base, problems)
     texts_root = _read_yaml(base / "texts.yml", problems)
     texts = _mapping(texts_root if texts_root is not None else {}, "texts.yml", problems)
     _check_texts(texts, problems)
@@ -888,12 +1150,13 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     if not files:
         problems.add(str(base / "municipalities"), "no municipality files (*.yml)")
     for path in files:
-        municipality = _MunicipalityReader(path, topics, kinds, situations, sources, problems, weekday_names).read()
+        municipality = _MunicipalityReader(path, topics, kinds, situations, sources, problems, weekday_names,
+                                           wording).read()
         if municipality:
             municipalities[municipality.id] = municipality
     if problems.items:
         raise KnowledgeError(problems.items)
-    return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources, language)
+    return KnowledgeBase(topics, kinds, situations, texts, municipalities, others, sources, language, wording)
 
 
 def knowledge(base: str | None = None) -> KnowledgeBase:

@@ -31,6 +31,8 @@ class Reading:
     compare: bool
     correction: bool
     followup: bool
+    on_behalf: bool = False  # about someone else ("min mor")
+    about_self: bool = False  # about the writer again ("mig selv")
 
     @property
     def several(self) -> bool:
@@ -138,4 +140,6 @@ def read(text: str, kb: KnowledgeBase) -> Reading:
         compare=len(covered) > 1 or _any(lang.compare, text),
         correction=_any(lang.correction, text),
         followup=_any(lang.followup, text),
+        on_behalf=_any(lang.on_behalf, text),
+        about_self=_any(lang.self_reference, text),
     )
