@@ -170,7 +170,7 @@ class TestOthers:
         assert "32 gange" in text and "8 gange" in text
 
     def test_roedovre_hours_not_stated(self, kb: KnowledgeBase) -> None:
-        assert "Åbningstider: ikke oplyst i kilden" in contact_answer("roedovre", kb=kb).text
+        assert "Telefontid: ikke oplyst i kilden" in contact_answer("roedovre", kb=kb).text
 
 
 class TestInput:

@@ -49,9 +49,9 @@ def test_eligibility() -> None:
 
 def test_contacts_open_now() -> None:
     out = _run("contacts", "hedensted", "--at", "2026-11-23T09:30")
-    assert "79 91 82 50" in out and "Åben nu" in out
+    assert "79 91 82 50" in out and "Telefonen er åben nu" in out
     out = _run("contacts", "hedensted", "--at", "2026-11-28T09:30")
-    assert "Lukket nu. Åbner mandag kl. 08.00" in out
+    assert "Telefonen er lukket nu. Åbner mandag kl. 08.00" in out
 
 
 def test_check_prints_counts_and_coverage() -> None:

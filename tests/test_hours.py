@@ -54,10 +54,10 @@ def test_aware_times_are_converted_to_danish_time(sundhedshuset) -> None:  # typ
 
 
 def test_status_texts(kb: KnowledgeBase, sundhedshuset) -> None:  # type: ignore[no-untyped-def]
-    assert hours.status(sundhedshuset, kb.texts, _at(MON, 9, 0)) == "Åben nu (til kl. 12.00)"
-    assert hours.status(sundhedshuset, kb.texts, _at(MON, 12, 30)) == "Lukket nu. Åbner i dag kl. 13.00"
-    assert hours.status(sundhedshuset, kb.texts, _at(MON, 15, 0)) == "Lukket nu. Åbner i morgen kl. 08.00"
-    assert hours.status(sundhedshuset, kb.texts, _at(FRI, 15, 0)) == "Lukket nu. Åbner mandag kl. 08.00"
+    assert hours.status(sundhedshuset, kb.texts, _at(MON, 9, 0)) == "Telefonen er åben nu (til kl. 12.00)"
+    assert hours.status(sundhedshuset, kb.texts, _at(MON, 12, 30)) == "Telefonen er lukket nu. Åbner i dag kl. 13.00"
+    assert hours.status(sundhedshuset, kb.texts, _at(MON, 15, 0)) == "Telefonen er lukket nu. Åbner i morgen kl. 08.00"
+    assert hours.status(sundhedshuset, kb.texts, _at(FRI, 15, 0)) == "Telefonen er lukket nu. Åbner mandag kl. 08.00"
 
 
 def test_description(kb: KnowledgeBase, sundhedshuset) -> None:  # type: ignore[no-untyped-def]
@@ -72,4 +72,4 @@ def test_hours_not_stated_elsewhere(kb: KnowledgeBase) -> None:
             if contact.hours is None:
                 assert hours.is_open(contact.hours, _at(MON, 9)) is None
                 assert hours.next_opening(contact.hours, _at(MON, 9)) is None
-                assert hours.status(contact.hours, kb.texts, _at(MON, 9)) == "Åbningstider ikke oplyst"
+                assert hours.status(contact.hours, kb.texts, _at(MON, 9)) == "Telefontid ikke oplyst"

@@ -199,3 +199,9 @@ def test_a_source_that_is_not_utf8(kb_copy: Path) -> None:
     path = kb_copy / "sources" / "holbaek.txt"
     path.write_bytes(path.read_bytes() + "ø".encode("latin-1"))
     assert "sources/holbaek.txt: not UTF-8 text" in _problems(kb_copy)
+
+
+def test_hours_without_a_phone(kb_copy: Path) -> None:
+    """A contact's hours are the times it can be phoned (HED-7): without a phone there are none."""
+    _break(kb_copy, "hedensted", "    phone: 79 91 82 50\n", "")
+    assert "contacts[0].hours: hours are the times the contact can be phoned" in _problems(kb_copy)

@@ -405,8 +405,8 @@ class _Answerer:
             rest = {f.text for f in m.facts if f.topic == best.candidate.topic and set(f.services) & set(services)}
             if rest - shown:
                 more = best.candidate.topic
-        return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more, facts=facts,
-                    score=best.score)
+        return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more,
+                    facts=facts, score=best.score)
 
     def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -340,7 +340,8 @@ def _load_wording(base: Path, problems: _Problems) -> Wording:
             where = f"{file_name}: {key}[{i}]"
             raw = _mapping(raw, where, problems)
             name = _text(raw, "name", where, problems) or ""
-            found.append(WordingRule(name, words(raw.get(when), f"{where}.{when}"), words(raw.get(need), f"{where}.{need}")))
+            found.append(WordingRule(name, words(raw.get(when), f"{where}.{when}"),
+                                     words(raw.get(need), f"{where}.{need}")))
         if not found:
             problems.add(f"{file_name}: {key}", "is missing or empty")
         rules[key] = tuple(found)
@@ -782,7 +783,7 @@ class _MunicipalityReader:
                                                               f"found {count} times: {begins!r}")
                 continue
             starts.append((text.find(normalise_source(begins)), sid, sids, general, fp))
-        for before, after in zip(starts, starts[1:]):
+        for before, after in zip(starts, starts[1:], strict=False):
             if after[0] <= before[0]:
                 self.problems.add(self.where(f"{after[4]}.begins"), "the sections must be listed in source order")
         starts.sort()
@@ -827,7 +828,8 @@ class _MunicipalityReader:
             return
         for key in keys:
             if not any(self._lies_in(q, key) for q in (contact.quote, *contact.also_named)):
-                self.problems.add(self.where(fp), f"contact {cid!r} is given in section {self._section_names(contact.quote)}"
+                where = self._section_names(contact.quote)
+                self.problems.add(self.where(fp), f"contact {cid!r} is given in section {where}"
                                                   f", not for service {self._label(key)}; name the contact the source "
                                                   f"gives for it" + (", or 'none'" if key == GENERAL else ""))
 
@@ -859,7 +861,8 @@ class _MunicipalityReader:
             for sid in (services if sec.general else sec.services):
                 if sid not in said:
                     continue
-                marks = bytes(a | b for a, b in zip(said[sid][sec.start : sec.end], everyone[sec.start : sec.end]))
+                marks = bytes(a | b for a, b in zip(said[sid][sec.start : sec.end], everyone[sec.start : sec.end],
+                                                     strict=True))
                 for gap in re.finditer(rb"\x00+", marks):
                     passage = self.source_text[sec.start + gap.start() : sec.start + gap.end()].strip()
                     if sum(ch.isalnum() for ch in passage) >= MIN_UNCOVERED_LETTERS:
@@ -897,6 +900,9 @@ class _MunicipalityReader:
                     self.problems.add(self.where(f"{fp}.phone"), f"{phone!r} does not appear in the contact's quote")
                 phone = digits
             hours = self._hours(raw.get("hours"), f"{fp}.hours") if raw.get("hours") is not None else None
+            if hours is not None and phone is None:
+                self.problems.add(self.where(f"{fp}.hours"), "hours are the times the contact can be phoned: "
+                                                             "a contact without a phone has none")
             address = self._optional_quoted(raw, "address", fp)
             web = self._optional_quoted(raw, "web", fp)
             also = tuple(q for j, item in enumerate(_list(raw.get("also_named"), self.where(f"{fp}.also_named"),
