@@ -29,10 +29,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from sanic import Blueprint, Sanic
+from sanic import Blueprint, Sanic, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.response import HTTPResponse
 
 from channels import replies, speedups
-from channels.text import clean_message
+from channels.text import MAX_BODY_BYTES, clean_message, personal_sender
 from traeningsguide.privacy import mask_personal_numbers_in
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,18 @@ def turn_timeout() -> float:
         return DEFAULT_TURN_TIMEOUT
     return seconds if seconds > 0 else DEFAULT_TURN_TIMEOUT
 
+
+
+def limit_body_size(app: Sanic) -> None:
+    """Requests larger than MAX_BODY_BYTES get 413 with the Danish error (Sanic's default is 100 MB).
+    Sanic reads the limit from the config for every new connection, so setting it before the server
+    starts is enough; the handler replaces Sanic's English text."""
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+
+    async def too_large(_request: Any, _exception: Exception) -> HTTPResponse:
+        return response.json({"error": replies.request_error("error_too_large")}, status=413)
+
+    app.error_handler.add(PayloadTooLarge, too_large)
 
 class CountingOutputChannel(OutputChannel):
     """Passes every bot message on to the channel's own output and counts them."""
@@ -84,15 +98,23 @@ class TurnGuard:
 
         async def remember_app(app: Sanic, _loop: Any) -> None:
             self.app = app
+            limit_body_size(app)
 
         blueprint.listener("before_server_start")(remember_app)
 
         async def freeze(_app: Sanic, _loop: Any) -> None:
             speedups.freeze_heap()
+            store = self.tracker_store()
+            if hasattr(store, "start_retention"):  # channels.stores: delete conversations past retention
+                store.start_retention()
 
         blueprint.listener("after_server_start")(freeze)
 
     async def __call__(self, message: UserMessage) -> None:
+        if personal_sender(message.sender_id):  # a backstop: the channels refuse such ids before this
+            await message.output_channel.send_response(message.sender_id,
+                                                       {"text": replies.request_error("error_sender_personal")})
+            return
         clean = clean_message(message.text)
         message.text = clean.text
         # a client's metadata is stored with the user event: personal numbers masked there too
@@ -117,6 +139,12 @@ class TurnGuard:
                            "sending the outage reply.")
             for text in replies.outage_messages(await self._kommune(sender)):
                 await output.send_response(sender, {"text": text})
+
+    def tracker_store(self) -> Any:
+        """The server's tracker store (unwrapped from Rasa's AwaitableTrackerStore), or None."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        store = getattr(agent, "tracker_store", None)
+        return getattr(store, "_tracker_store", store)
 
     async def _kommune(self, sender: str) -> str | None:
         """The conversation's municipality from the tracker store, or None (unknown or unreadable)."""

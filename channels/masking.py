@@ -38,7 +38,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from channels import replies
 from channels.guard import TurnGuard
 from channels.payload import RequestError, parse_rest_body
-from channels.text import valid_sender
+from channels.text import personal_sender, valid_sender
 from traeningsguide.knowledge import KnowledgeError, knowledge
 from traeningsguide.privacy import mask_personal_numbers
 
@@ -92,6 +92,19 @@ class MaskingRestInput(RestInput):
             except CancelledError:  # the client went away or Sanic's response timeout: nobody to answer
                 logger.warning("A REST request was cancelled before its turn ended.")
             return response.json(collector.messages)
+
+        @webhook.route("/forget", methods=["POST"])
+        async def forget(request: Request) -> HTTPResponse:
+            """The citizen's "Slet samtale": every event of this sender id is deleted from the tracker
+            store. The sender id (a random UUID the widget makes) is the only key."""
+            parsed = parse_rest_body(request.body, request.headers.get("content-type"), message_required=False)
+            if isinstance(parsed, RequestError):
+                return response.json({"error": replies.request_error(parsed.key)}, status=parsed.status)
+            store = guard.tracker_store()
+            if not hasattr(store, "forget"):
+                return response.json({"error": replies.request_error("error_forget")}, status=501)
+            deleted = store.forget(parsed.sender)
+            return response.json({"deleted": deleted > 0})
 
         return webhook
 
@@ -150,7 +163,8 @@ class MaskingSocketIOInput(SocketIOInput):
                 await reply_error(sid, "error_message")
                 return
             if self.session_persistence and valid_sender(data.get("session_id")) is None:
-                await reply_error(sid, "error_sender")
+                personal = personal_sender(data.get("session_id"))
+                await reply_error(sid, "error_sender_personal" if personal else "error_sender")
                 return
             metadata = data.get(self.metadata_key)
             if isinstance(metadata, str):

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from channels.text import valid_sender
+from channels.text import personal_sender, valid_sender
 
 _JSON_TYPES = ("application/json",)
 
@@ -42,7 +42,9 @@ def _is_json_type(content_type: str) -> bool:
     return not media or media in _JSON_TYPES or media.endswith("+json")
 
 
-def parse_rest_body(body: bytes | None, content_type: str | None) -> RestRequest | RequestError:
+def parse_rest_body(body: bytes | None, content_type: str | None,
+                    message_required: bool = True) -> RestRequest | RequestError:
+    """The request, or the error to answer; ``message_required=False`` for /forget (a sender only)."""
     try:
         data = json.loads((body or b"").decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -53,8 +55,8 @@ def parse_rest_body(body: bytes | None, content_type: str | None) -> RestRequest
         return RequestError(400, "error_json")
     sender = valid_sender(data.get("sender"))
     if sender is None:
-        return RequestError(400, "error_sender")
-    message = data.get("message")
+        return RequestError(400, "error_sender_personal" if personal_sender(data.get("sender")) else "error_sender")
+    message = data.get("message", "" if not message_required else None)
     if not isinstance(message, str):
         return RequestError(400, "error_message")
     metadata = data.get("metadata")

@@ -5,7 +5,7 @@ No Rasa imports: these are plain functions over the knowledge base, unit-tested 
 
 from __future__ import annotations
 
-from channels.text import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
+from channels.text import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, MAX_SENDER_CHARS
 from traeningsguide import answers
 from traeningsguide.knowledge import KnowledgeBase, Municipality, knowledge
 
@@ -44,10 +44,15 @@ def too_long_note(kb: KnowledgeBase | None = None, limit: int = MAX_MESSAGE_CHAR
 
 
 # REST API errors (HTTP 4xx): the key in texts.yml and its placeholders
-ERROR_KEYS = ("error_json", "error_content_type", "error_sender", "error_message", "error_metadata")
+ERROR_KEYS = ("error_json", "error_content_type", "error_sender", "error_message", "error_metadata",
+              "error_sender_personal", "error_too_large", "error_forget")
 
 
 def request_error(key: str, kb: KnowledgeBase | None = None) -> str:
     if key not in ERROR_KEYS:
         raise KeyError(key)
-    return _texts(kb)[key].format(limit=MAX_SENDER_CHARS) if key == "error_sender" else _texts(kb)[key]
+    if key == "error_sender":
+        return _texts(kb)[key].format(limit=MAX_SENDER_CHARS)
+    if key == "error_too_large":
+        return _texts(kb)[key].format(limit=MAX_BODY_BYTES // 1024)
+    return _texts(kb)[key]

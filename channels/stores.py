@@ -1,4 +1,11 @@
-"""The tracker store for one Rasa server: Rasa's SQL tracker store on a SQLite file, tuned.
+"""The tracker stores: Rasa's SQL tracker store on a SQLite file, tuned, and on PostgreSQL; both keep a
+conversation only for the retention period and can forget one conversation on the citizen's request.
+
+Retention: a conversation whose last event is older than TRAENINGSGUIDE_RETENTION_DAYS (default 30;
+0 keeps everything) is deleted, every event of it, by a sweep that runs when the server has started and
+then every TRAENINGSGUIDE_RETENTION_SWEEP_SECONDS (default 3600) while it runs (``start_retention``,
+called by channels.guard). SQLite deletes with ``secure_delete`` (the freed pages are zeroed) and
+checkpoints its -wal file afterwards, so the deleted text is not left in either file.
 
 Configured in endpoints.yml (``type: channels.stores.SQLiteTrackerStore``, ``db: ${TRACKER_DB}``).
 Same tables, same rows and same behaviour as ``type: SQL, dialect: sqlite``; two differences,
@@ -14,6 +21,10 @@ both found with a profiler under load (bench/README.md):
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,15 +33,102 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.pool import QueuePool
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 30.0
+DEFAULT_SWEEP_SECONDS = 3600.0
+DAY = 86400.0
+
+
+def retention_days() -> float:
+    """TRAENINGSGUIDE_RETENTION_DAYS (a number of days, decimals allowed; 0 or less keeps everything)."""
+    raw = os.environ.get("TRAENINGSGUIDE_RETENTION_DAYS", "").strip()
+    try:
+        return float(raw) if raw else DEFAULT_RETENTION_DAYS
+    except ValueError:
+        logger.error("TRAENINGSGUIDE_RETENTION_DAYS=%r is not a number; using %s days.", raw, DEFAULT_RETENTION_DAYS)
+        return DEFAULT_RETENTION_DAYS
+
+
+def sweep_seconds() -> float:
+    raw = os.environ.get("TRAENINGSGUIDE_RETENTION_SWEEP_SECONDS", "").strip()
+    try:
+        return max(1.0, float(raw)) if raw else DEFAULT_SWEEP_SECONDS
+    except ValueError:
+        return DEFAULT_SWEEP_SECONDS
+
+
+class RetentionMixin:
+    """Deleting conversations: past the retention period (a sweep), or one on request (``forget``)."""
+
+    _sweeper: asyncio.Task[None] | None = None
+
+    def _after_delete(self, session: Any) -> None:
+        """Hook after a delete is committed (SQLite: checkpoint the -wal file)."""
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete every conversation whose last event is older than the retention period; how many."""
+        days = retention_days()
+        if days <= 0:
+            return 0
+        cutoff = (time.time() if now is None else now) - days * DAY
+        events = self.SQLEvent  # type: ignore[attr-defined]
+        with self.session_scope() as session:  # type: ignore[attr-defined]
+            old = (session.query(events.sender_id).group_by(events.sender_id)
+                   .having(sa.func.max(events.timestamp) < cutoff).subquery())
+            expired = [row[0] for row in session.query(old.c.sender_id)]
+            for start in range(0, len(expired), 500):
+                chunk = expired[start : start + 500]
+                session.query(events).filter(events.sender_id.in_(chunk)).delete(synchronize_session=False)
+            session.commit()
+            if expired:
+                self._after_delete(session)
+        if expired:
+            logger.info("Retention: deleted %d conversation(s) older than %s days.", len(expired), days)
+        return len(expired)
+
+    def forget(self, sender_id: str) -> int:
+        """Delete every event of one conversation (the citizen's "Slet samtale"); how many events."""
+        events = self.SQLEvent  # type: ignore[attr-defined]
+        with self.session_scope() as session:  # type: ignore[attr-defined]
+            count = session.query(events).filter(events.sender_id == sender_id).delete(synchronize_session=False)
+            session.commit()
+            if count:
+                self._after_delete(session)
+        return int(count or 0)
+
+    def start_retention(self) -> None:
+        """Sweep now and then every sweep_seconds() while the event loop runs (idempotent)."""
+        if self._sweeper is not None and not self._sweeper.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._sweeper = loop.create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception:  # a database hiccup must not stop the sweeps (or the server)
+                logger.exception("Retention sweep failed; trying again later.")
+            await asyncio.sleep(sweep_seconds())
+
 
 def _wal(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted conversations are zeroed, not left in free pages
     cursor.close()
 
 
-class SQLiteTrackerStore(SQLTrackerStore):
+class PostgresTrackerStore(RetentionMixin, SQLTrackerStore):
+    """Rasa's SQLTrackerStore (PostgreSQL in deploy/), with retention and ``forget``."""
+
+
+class SQLiteTrackerStore(RetentionMixin, SQLTrackerStore):
     """Rasa's SQLTrackerStore on a SQLite file with pooled connections and write-ahead logging."""
 
     def __init__(self, domain: Domain | None = None, db: str = "rasa.db", event_broker: EventBroker | None = None,
@@ -45,3 +143,6 @@ class SQLiteTrackerStore(SQLTrackerStore):
                                      connect_args={"check_same_thread": False})
         sa.event.listen(self.engine, "connect", _wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    def _after_delete(self, session: Any) -> None:
+        session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -23,10 +23,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from traeningsguide.privacy import mask_personal_numbers
+from traeningsguide.privacy import looks_like_a_personal_id, mask_personal_numbers
 
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128  # Rasa's SQL tracker store keeps sender_id in a VARCHAR(255)
+# A request body may hold the longest message (MAX_MESSAGE_CHARS characters, up to 4 bytes each in
+# UTF-8, more when JSON escapes them as \uXXXX), a sender id and metadata: 16 kB. Larger bodies get 413.
+MAX_BODY_BYTES = 16 * 1024
+# A random id (a UUID, with or without hyphens) may hold 8 digits in a row by chance; it is not a
+# personal number, and the widget makes one for every conversation.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _WORD_BOUNDARY_WINDOW = 40  # cut at the last space within this many characters of the limit
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -59,9 +65,17 @@ def clean_message(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> CleanMess
     return CleanMessage(head.rstrip(), True)
 
 
+def personal_sender(value: object) -> bool:
+    """Whether a sender id holds a personal number, a phone number or an e-mail address (a UUID never
+    does): such an id is refused, because the tracker store keeps it as the conversation's key."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return isinstance(text, str) and not _UUID.fullmatch(text.strip()) and looks_like_a_personal_id(text)
+
+
 def valid_sender(value: object) -> str | None:
     """The conversation id if it is usable (a non-blank text of at most MAX_SENDER_CHARS characters
-    without control characters or lone surrogates, or an integer), else None."""
+    without control characters or lone surrogates, or an integer, and not holding a personal number:
+    ``personal_sender``), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -71,5 +85,7 @@ def valid_sender(value: object) -> str | None:
     if not value.strip() or len(value) > MAX_SENDER_CHARS:
         return None
     if _SURROGATES.search(value) or _CONTROL.search(value) or "\n" in value or "\r" in value or "\t" in value:
+        return None
+    if personal_sender(value):
         return None
     return value

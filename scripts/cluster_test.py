@@ -248,6 +248,73 @@ def redis_lock_writes() -> int:
     return int(client.info("commandstats").get("cmdstat_set", {}).get("calls", 0))
 
 
+def _post_raw(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def edge_checks(base: str, sender: str, prefix: str) -> list[str]:
+    """Through nginx: a body over the size limit gets 413 with the Danish error, and "Slet samtale"
+    (/webhooks/rest/forget) deletes one conversation from PostgreSQL and no other."""
+    from channels.replies import request_error
+
+    problems = []
+    status, raw = _post_raw(base + "/webhooks/rest/webhook",
+                            json.dumps({"sender": sender, "message": "x" * 20_000}).encode())
+    try:
+        error = json.loads(raw).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    print(f"size limit at nginx: a 20 kB body got {status} {error!r}")
+    if status != 413 or error != request_error("error_too_large"):
+        problems.append(f"a 20 kB body got {status} {raw[:200]!r}, not 413 with the Danish error")
+    before = stored_user_turns(prefix)
+    status, raw = _post_raw(base + "/webhooks/rest/forget", json.dumps({"sender": sender}).encode())
+    after = stored_user_turns(prefix)
+    print(f"Slet samtale through nginx: {status} {raw[:60]!r}; conversations stored {len(before)} -> {len(after)}")
+    if status != 200 or sender in after or set(before) - {sender} != set(after):
+        problems.append(f"forget {sender}: {status} {raw[:200]!r}; "
+                        f"stored before {sorted(before)}, after {sorted(after)}")
+    return problems
+
+
+# A message with personal data in the forms issue 12 found stored as typed, and the forms to search for.
+PRIVATE_MESSAGE = ("min cpr er 170871/4431, skriv til jens.hansen@example.dk eller ring 21 43 65 87: "
+                   "hvad koster kørsel til træning i Holbæk?")
+PRIVATE_FORMS = ["170871/4431", "1708714431", "170871-4431", "170871 4431", "jens.hansen@example.dk", "jens.hansen",
+                 "21 43 65 87", "21436587"]
+
+
+def privacy_checks(url: str, folders: list[Path]) -> list[str]:
+    """Through nginx to a replica: the message is answered, and neither PostgreSQL nor any log file in
+    ``folders`` (the replicas', the action server's, nginx's access and error logs) holds its personal data."""
+    import sqlalchemy as sa
+
+    status, _, replies, _ = post(url, str(uuid.uuid4()), PRIVATE_MESSAGE)
+    problems = [] if status == 200 and replies else [f"the private message got {status} {replies!r}"]
+    time.sleep(1.0)  # let the servers flush their logs
+    files = [p for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()]
+    hits = {str(p): [f for f in PRIVATE_FORMS if f.encode() in p.read_bytes()] for p in files}
+    problems += [f"{path} holds {found}" for path, found in hits.items() if found]
+    engine = sa.create_engine(os.environ["TRACKER_STORE_URL"])
+    try:
+        with engine.connect() as db:
+            for form in PRIVATE_FORMS:
+                count = db.execute(sa.text("SELECT count(*) FROM events WHERE data LIKE :f"),
+                                   {"f": f"%{form}%"}).scalar()
+                if count:
+                    problems.append(f"PostgreSQL holds {form!r} in {count} events")
+    finally:
+        engine.dispose()
+    print(f"privacy through nginx: {len(files)} log files and PostgreSQL searched for {len(PRIVATE_FORMS)} forms: "
+          f"{sum(len(v) for v in hits.values())} hits in files")
+    return problems
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -260,6 +327,9 @@ def main() -> int:
                         help="host:port=log file of a Rasa replica (nginx's upstream address)")
     parser.add_argument("--action-log", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--scan", type=Path, action="append", default=[],
+                        help="a folder whose files (every log: replicas, action server, nginx) must hold no "
+                             "personal data sent")
     args = parser.parse_args()
     replicas = dict(item.split("=", 1) for item in args.replica)
     url = args.nginx.rstrip("/") + "/webhooks/rest/webhook"
@@ -364,6 +434,8 @@ def main() -> int:
         failures.append(f"only {lock_writes} lock writes in Redis for {len(results) + len(concurrent)} turns")
     failures += [f"lock error: {line}" for line in lock_errors]
     failures += [f"log: {line}" for line in log_problems]
+    failures += edge_checks(args.nginx.rstrip("/"), conversations[0].sender, prefix)
+    failures += privacy_checks(args.nginx.rstrip("/") + "/webhooks/rest/webhook", args.scan)
 
     report = {
         "turns": len(results), "answered": answered, "in_context": in_context, "per_replica": per_replica,

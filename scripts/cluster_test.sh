@@ -145,12 +145,16 @@ say "action server on :$ACTION_PORT, Rasa replicas on :$RASA1_PORT and :$RASA2_P
 
 # --- 6. nginx in front ------------------------------------------------------------------------------
 $PY - "$DIR/nginx" "127.0.0.1:$NGINX_PORT" "$RASA1_PORT" "$RASA2_PORT" <<'EOF'
+import json
 import sys
 from pathlib import Path
+from channels.replies import request_error
 prefix, listen, *ports = sys.argv[1:]
 servers = "\n        ".join(f"server 127.0.0.1:{p};" for p in ports)
+too_large = json.dumps({"error": request_error("error_too_large")}, ensure_ascii=False).replace("'", "\\'")
 conf = Path("deploy/nginx.conf").read_text()
 conf = conf.replace("@PREFIX@", prefix).replace("@LISTEN@", listen).replace("@SERVERS@", servers)
+conf = conf.replace("@TOO_LARGE@", too_large)
 Path(prefix, "nginx.conf").write_text(conf)
 EOF
 /usr/sbin/nginx -t -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" >"$LOGS/nginx-check.log" 2>&1 \
@@ -166,7 +170,8 @@ status=0
 $PY scripts/cluster_test.py --nginx "http://127.0.0.1:$NGINX_PORT" \
     --replica "127.0.0.1:$RASA1_PORT=$LOGS/rasa-$RASA1_PORT.log" \
     --replica "127.0.0.1:$RASA2_PORT=$LOGS/rasa-$RASA2_PORT.log" \
-    --action-log "$LOGS/actions.log" --report "$LOGS/report.json" || status=$?
+    --action-log "$LOGS/actions.log" --report "$LOGS/report.json" \
+    --scan "$LOGS" --scan "$DIR/nginx/logs" || status=$?
 say "RSS after the test: replica 1 $(rss "${replica_pids[0]}") MB, replica 2 $(rss "${replica_pids[1]}") MB, action server $(rss "$action_pid") MB"
 [ "$status" -eq 0 ] && say "PASSED" || say "FAILED"
 exit "$status"

@@ -7,6 +7,7 @@ The tests run in file order: the last one stops this module's Rasa server to sho
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -147,6 +148,58 @@ def test_escape_closes_and_returns_focus(page: Any) -> None:
     assert page.evaluate("document.activeElement.id") == "tg-launcher"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "tg-input"
+
+
+def _stored_events(assistant: Assistant, sender: str) -> int:
+    with sqlite3.connect(assistant.tracker_db) as db:
+        return int(db.execute("SELECT count(*) FROM events WHERE sender_id = ?", (sender,)).fetchone()[0])
+
+
+def _kept_in_browser(page: Any) -> dict[str, str]:
+    return page.evaluate("Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('traeningsguide:'))"
+                         ".map(k => [k, localStorage.getItem(k)]))")
+
+
+def test_new_conversation_starts_over_with_a_new_sender(page: Any, assistant: Assistant) -> None:
+    old = page.evaluate("localStorage.getItem('traeningsguide:sender')")
+    assert old and _stored_events(assistant, old) > 0
+    page.click("#tg-new")
+    greeting = _wait_for_bot(page, 0)  # the page's municipality is sent again, for the new conversation
+    assert "Køge" in greeting
+    assert page.locator("#tg-log .tg-user").count() == 0  # the old messages are gone from the view
+    new = page.evaluate("localStorage.getItem('traeningsguide:sender')")
+    assert new and new != old
+    assert "hvad koster kørsel?" not in json.dumps(_kept_in_browser(page), ensure_ascii=False)
+    assert _stored_events(assistant, old) > 0  # a new conversation does not delete the old one on the server
+    page.fill("#tg-input", "hvad koster kørsel?")
+    page.press("#tg-input", "Enter")
+    assert "Kilde: Køge" in _wait_for_bot(page, len(_bot_texts(page)))
+
+
+def test_delete_conversation_deletes_it_on_the_server_and_in_the_browser(page: Any, assistant: Assistant) -> None:
+    sender = page.evaluate("localStorage.getItem('traeningsguide:sender')")
+    assert _stored_events(assistant, sender) > 0
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#tg-delete")
+    texts = knowledge().texts["web"]
+    page.wait_for_function(f"[{json.dumps(texts['widget_deleted'])}, {json.dumps(texts['widget_delete_error'])}]"
+                           ".some(t => document.querySelector('#tg-log').innerText.includes(t))")
+    assert texts["widget_deleted"] in page.inner_text("#tg-log"), page.inner_text("#tg-log")
+    assert _stored_events(assistant, sender) == 0  # this sender id's events, every one
+    kept = _kept_in_browser(page)
+    assert sender not in json.dumps(kept) and "hvad koster kørsel?" not in json.dumps(kept, ensure_ascii=False)
+    assert page.evaluate("localStorage.getItem('traeningsguide:sender')") != sender
+
+
+def test_deleting_needs_the_citizens_confirmation(page: Any, assistant: Assistant) -> None:
+    _wait_for_bot(page, 0)
+    sender = page.evaluate("localStorage.getItem('traeningsguide:sender')")
+    before = _stored_events(assistant, sender)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.click("#tg-delete")
+    page.wait_for_timeout(500)
+    assert page.evaluate("localStorage.getItem('traeningsguide:sender')") == sender
+    assert _stored_events(assistant, sender) == before
 
 
 def test_widget_has_no_serious_accessibility_violations(page: Any) -> None:

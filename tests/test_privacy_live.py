@@ -1,7 +1,9 @@
-"""Personal numbers end to end: CPR numbers sent through REST, socket.io and the web widget (in
-Chromium) to a running assistant at DEBUG log level with an SQL event broker; afterwards the
-tracker store file, the event broker file and both logs hold none of the digits, while the bot has
-answered every question and its answers keep the municipalities' own phone numbers.
+"""Personal data end to end: CPR numbers in every written form (dash, en dash, slash, dots, spaces,
+none), citizens' phone numbers and e-mail addresses sent through REST (text and metadata), socket.io
+and the web widget (in Chromium) to a running assistant at DEBUG log level with an SQL event broker,
+and sender ids that are personal numbers (refused); afterwards the tracker store file (and its -wal),
+the event broker file and both logs hold none of them, nor does the widget's localStorage, while the
+bot has answered every question and its answers keep the municipalities' own phone numbers.
 
 Tests run in file order: the last one stops this module's server and searches the files.
 """
@@ -14,6 +16,7 @@ import os
 import re
 import sqlite3
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +44,13 @@ REST = [
     ("min far 110374 3206 spørger hvor lang tid går der før jeg får svar fra roskilde kommune om træning",
      "roskilde", "response_time"),
     ("mit kundenummer er 7314-9952-0486, hvad skal jeg have med til træning i koege", "koege", "what_to_bring"),
+    # the forms that were stored as typed before issue 12
+    ("min mor har cpr 170871/4431, hvad koster kørsel til genoptræning i Køge?", "koege", "transport"),
+    ("cpr 17.08.71-4432 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
+    ("min far 230556–2281 spørger hvor lang tid går der før jeg får svar fra roskilde kommune om træning",
+     "roskilde", "response_time"),
+    ("skriv til jens.hansen@example.dk eller ring 21 43 65 87: hvad skal jeg have med til træning i koege",
+     "koege", "what_to_bring"),
 ]
 SOCKET = [
     ("min mor har cpr 080959-4127, hvad koster kørsel til genoptræning i Køge?", "koege", "transport"),
@@ -48,24 +58,32 @@ SOCKET = [
     ("min far 250466 7718 spørger hvor lang tid går der før jeg får svar fra roskilde kommune om træning",
      "roskilde", "response_time"),
     ("mit kundenummer er 5583 2291 6604, hvad skal jeg have med til træning i koege", "koege", "what_to_bring"),
+    ("CPR140362—5519 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
 ]
 WIDGET = [  # on Køge's demo page: the widget tells the bot the municipality
     ("min mor har cpr 031285-6649, hvad koster kørsel til genoptræning?", "koege", "transport"),
     ("hvad skal jeg have med til træning? 2210917735", "koege", "what_to_bring"),
+    ("min mor 19 04 48 63 21 skriver fra mette.k@mail.dk: hvad koster kørsel til genoptræning?", "koege",
+     "transport"),
 ]
+# sender ids holding a personal number: refused with 400, so never stored or logged
+REFUSED_SENDERS = ["170871-4433", "270689/3312", "ole.olsen@example.dk"]
 CHANNELS = {"REST": REST, "socket.io": SOCKET, "widget": WIDGET}
 senders: dict[str, str] = {}  # channel -> sender id, filled in by the tests
 
 
 def digit_forms(message: str) -> set[str]:
-    """Every long digit sequence of the message in the forms it could be kept in: as typed, digits
-    only, and for a CPR number also DDMMYY-XXXX and DDMMYY XXXX."""
+    """Every personal number of the message in the forms it could be kept in: as typed (and as JSON
+    escapes it), digits only, for a CPR number also DDMMYY-XXXX, DDMMYY XXXX and DDMMYY/XXXX; and every
+    e-mail address with its local part. Found with a wider pattern than the masking rule's own."""
     forms = set()
-    for run in re.findall(r"\d(?:[ -]?\d){7,}", message):
+    for run in re.findall(r"\d(?:[^\w\n]{0,3}\d){7,}", message):
         digits = re.sub(r"\D", "", run)
-        forms |= {run, digits}
+        forms |= {run, json.dumps(run)[1:-1], digits}
         if len(digits) == 10:
-            forms |= {f"{digits[:6]}-{digits[6:]}", f"{digits[:6]} {digits[6:]}"}
+            forms |= {f"{digits[:6]}{sep}{digits[6:]}" for sep in ("-", " ", "/")}
+    for address in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", message):
+        forms |= {address, address.split("@")[0]}
     return forms
 
 
@@ -93,8 +111,10 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assistant]:
 
 
 def test_digit_forms_cover_every_way_of_writing_them() -> None:
-    assert digit_forms("cpr 170248-3917.") == {"170248-3917", "1702483917", "170248 3917"}
+    assert digit_forms("cpr 170248-3917.") == {"170248-3917", "1702483917", "170248 3917", "170248/3917"}
     assert digit_forms("x 5583 2291 6604 y") == {"5583 2291 6604", "558322916604"}
+    assert digit_forms("min far 230556–2281") >= {"230556–2281", "230556\\u20132281", "2305562281"}
+    assert digit_forms("til jens.hansen@example.dk:") == {"jens.hansen@example.dk", "jens.hansen"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,12 +124,29 @@ def test_rest(assistant: Assistant) -> None:
     for message, kommune, topic in REST:
         # a client's metadata is stored with the user event: the same numbers go there too
         body = json.dumps({"sender": sender, "message": message,
-                           "metadata": {"note": message, "ids": [int(d) for d in digit_forms(message) if d.isdigit()]}
-                           }).encode()
+                           "metadata": {"note": message, "ids": [int(d) for d in digit_forms(message) if d.isdigit()],
+                                        # every form of each number and the e-mail address itself (not the
+                                        # bare local part: a name alone is not what the rule masks)
+                                        "cpr": sorted(f for f in digit_forms(message)
+                                                      if "@" in f or any(ch.isdigit() for ch in f))}}).encode()
         request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))
         assert_real_answer(reply, kommune, topic)
+
+
+def test_a_sender_id_holding_a_personal_number_is_refused(assistant: Assistant) -> None:
+    from channels.replies import request_error
+
+    for sender in REFUSED_SENDERS:
+        body = json.dumps({"sender": sender, "message": "hvad koster kørsel i Køge?"}).encode()
+        request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
+        try:
+            urllib.request.urlopen(request, timeout=60)
+            raise AssertionError(f"{sender!r} was accepted")
+        except urllib.error.HTTPError as error:
+            assert error.code == 400
+            assert json.loads(error.read()) == {"error": request_error("error_sender_personal")}
 
 
 def test_the_municipalitys_phone_numbers_stay_in_the_answers(assistant: Assistant) -> None:
@@ -185,7 +222,7 @@ def test_widget_in_the_browser(browser: Any, site: str) -> None:  # noqa: F811
         shown = page.locator("#tg-log .tg-user .tg-text").all_inner_texts()
         assert [s.strip() for s in shown] == [mask_personal_numbers(m) for m, _, _ in WIDGET]
         stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
-        assert "######-####" in stored and "##########" in stored
+        assert "######-####" in stored and "##########" in stored and "## ## ## ## ##" in stored
         hits = [f for m, _, _ in WIDGET for f in digit_forms(m) if f in stored]
         print(f"\nwidget localStorage: {len(stored)} characters, CPR/digit hits: {len(hits)}")
         assert hits == []
@@ -221,8 +258,10 @@ def test_no_digits_in_store_broker_or_logs(assistant: Assistant) -> None:
 
     print(f"\n{'channel':<10} " + " ".join(f"{name:>18}" for name in contents))
     total = 0
-    for channel, messages in CHANNELS.items():
-        forms = {f.encode() for m, _, _ in messages for f in digit_forms(m)}
+    searched = {**{channel: [m for m, _, _ in messages] for channel, messages in CHANNELS.items()},
+                "sender ids": REFUSED_SENDERS}
+    for channel, messages in searched.items():
+        forms = {f.encode() for m in messages for f in digit_forms(m)}
         hits = {name: sum(data.count(f) for f in forms) for name, data in contents.items()}
         total += sum(hits.values())
         print(f"{channel:<10} " + " ".join(f"{hits[name]:>18}" for name in contents)

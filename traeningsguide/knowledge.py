@@ -44,6 +44,10 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 
 # The Danish frame texts in texts.yml: section -> key -> the {placeholders} the code fills in
 # (None: a list, checked separately). A missing key or an unknown placeholder is reported at load.
+# the widget's texts (texts.yml web.widget_<key>; widget-config.json "texts" without the prefix)
+WIDGET_TEXT_KEYS = ("launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply",
+                    "contact_prefix", "contact_general", "you", "bot", "intro", "new", "delete", "delete_confirm",
+                    "deleted", "delete_error")
 TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
                "service_not_described": frozenset({"title", "service"}), "depends_on_service": frozenset(),
@@ -83,7 +87,8 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "channel": {"empty": frozenset(), "too_long": frozenset({"limit"}), "outage": frozenset(),
                 "outage_contacts": frozenset(), "outage_contact_item": frozenset({"name", "step"}),
                 "error_json": frozenset(), "error_content_type": frozenset(), "error_sender": frozenset({"limit"}),
-                "error_message": frozenset(), "error_metadata": frozenset()},
+                "error_message": frozenset(), "error_metadata": frozenset(), "error_sender_personal": frozenset(),
+                "error_too_large": frozenset({"limit"}), "error_forget": frozenset()},
     "web": {
         **{key: frozenset() for key in (
             "lookup_title", "lookup_heading", "lookup_intro", "skip_to_table", "skip_to_main", "filter_label",
@@ -95,9 +100,7 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
         "open_now": frozenset({"until"}), "demo_title": frozenset({"name"}), "demo_heading": frozenset({"name"}),
         "demo_intro": frozenset({"name", "launcher"}), "demo_intro_none": frozenset({"launcher"}),
         "index_demo_link": frozenset({"name"}),
-        **{f"widget_{key}": frozenset() for key in (
-            "launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply", "contact_prefix",
-            "contact_general", "you", "bot", "intro")},
+        **{f"widget_{key}": frozenset() for key in WIDGET_TEXT_KEYS},
     },
 }
 

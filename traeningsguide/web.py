@@ -20,12 +20,10 @@ from typing import Any
 
 from traeningsguide import answers
 from traeningsguide import hours as hours_mod
-from traeningsguide.knowledge import Contact, KnowledgeBase, Municipality
+from traeningsguide.knowledge import WIDGET_TEXT_KEYS, Contact, KnowledgeBase, Municipality
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"  # widget.js and widget.css, when present
 WIDGET_FILES = ("widget.js", "widget.css")
-WIDGET_TEXT_KEYS = ("launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply",
-                    "contact_prefix", "contact_general", "you", "bot", "intro")
 NO_MUNICIPALITY_PAGE = "ingen"  # demo/ingen.html: the widget asks which municipality
 
 BASE_CSS = """

@@ -9,18 +9,27 @@
     launcher: "Chat", title: "Træningsguiden", close: "Luk", input_label: "Dit spørgsmål",
     send: "Send", typing: "Skriver …", error: "Der opstod en fejl.", no_reply: "Intet svar.",
     contact_prefix: "Kontakt:", contact_general: "Kontakt din kommune.",
-    you: "Dig", bot: "Træningsguiden", intro: "Hej! Skriv dit spørgsmål."
+    you: "Dig", bot: "Træningsguiden", intro: "Hej! Skriv dit spørgsmål.", new: "Ny samtale",
+    delete: "Slet samtale", delete_confirm: "Slet samtalen?", deleted: "Slettet.", delete_error: "Fejl."
   };
   const KOMMUNER = ["koege", "holbaek", "hedensted", "roedovre", "roskilde"];
   const TIMEOUT_MS = 15000;
   const MAX_HISTORY = 100;
   const URL_RE = /(https?:\/\/[^\s]+|www\.[^\s]+)/;
-  // CPR numbers and other runs of 8+ digits (single spaces or dashes between groups allowed), as
-  // traeningsguide/privacy.py: what the citizen typed is shown and kept in localStorage masked.
-  // (\p{Nd} = any decimal digit, as Python's \d.) The bot's replies (phone numbers) are not masked.
-  const LONG_DIGITS_RE = /(?<!\p{Nd})\p{Nd}(?:[ -]?\p{Nd}){7,}(?!\p{Nd})/gu;
+  // The masking rule of traeningsguide/privacy.py: runs of 8+ digits with any separator people use
+  // between groups (spaces, hyphen, dashes, minus, slash, dot, underscore; one mark with spaces around
+  // it), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
+  // and kept in localStorage masked. (\p{Nd} = any decimal digit, as Python's \d.) The bot's replies
+  // (the municipalities' phone numbers) are not masked.
+  const SP = "[ \\u00a0\\u2007\\u2009\\u202f\\t]";
+  const SEP = "(?:" + SP + "*[-\\u2010-\\u2015\\u2212/._]" + SP + "*|" + SP + "{1,3})";
+  const LONG_DIGITS_RE = new RegExp("(?<!\\p{Nd})\\p{Nd}(?:" + SEP + "?\\p{Nd}){7,}(?!\\p{Nd})", "gu");
+  const TIME_RANGE_RE = new RegExp("^\\p{Nd}{1,2}[.:]\\p{Nd}{2}" + SP + "*[-\\u2013\\u2014]" + SP +
+    "*\\p{Nd}{1,2}[.:]\\p{Nd}{2}$", "u");
+  const EMAIL_RE = /[\p{L}\p{N}_.!#$%&'*+/=?^`{|}~-]+@[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)+/gu;
   function maskPersonalNumbers(text) {
-    return text.replace(LONG_DIGITS_RE, (run) => run.replace(/\p{Nd}/gu, "#"));
+    return text.replace(EMAIL_RE, (a) => a.replace(/[\p{L}\p{N}_]/gu, "#"))
+      .replace(LONG_DIGITS_RE, (run) => TIME_RANGE_RE.test(run) ? run : run.replace(/\p{Nd}/gu, "#"));
   }
 
   const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
@@ -40,6 +49,13 @@
   // ---- localStorage helpers (storage may be unavailable, e.g. private mode) ----
   function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
+  // Everything the widget keeps in this browser (the sender id and every page's history).
+  function forgetLocal() {
+    try {
+      Object.keys(localStorage).filter((k) => k.indexOf("traeningsguide:") === 0)
+        .forEach((k) => localStorage.removeItem(k));
+    } catch (e) { /* ignore */ }
+  }
 
   function uuid() {
     if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -56,6 +72,7 @@
   const HISTORY_KEY = "traeningsguide:history:" + (kommune || "none");
   let sender = load(SENDER_KEY);
   if (!sender) { sender = uuid(); store(SENDER_KEY, sender); }
+  let generation = 0; // a new conversation drops the replies still on their way for the old one
 
   function cleanButtons(buttons) {
     if (!Array.isArray(buttons)) return [];
@@ -161,6 +178,7 @@
 
   // POST one message to Rasa's REST channel and render the replies (or an error + contact).
   async function request(payload, silent) {
+    const mine = generation;
     setBusy(1);
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
@@ -177,12 +195,14 @@
       const replies = (Array.isArray(data) ? data : []).filter((r) => r &&
         ((typeof r.text === "string" && r.text.trim()) || (Array.isArray(r.buttons) && r.buttons.length)));
       if (!replies.length) failure = T.no_reply;
+      if (mine !== generation) replies.length = 0;
       replies.forEach((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "", buttons: cleanButtons(r.buttons) }));
     } catch (e) {
       failure = T.error;
     } finally {
       clearTimeout(timer);
     }
+    if (mine !== generation) { setBusy(-1); return; }
     // A failed silent start is not persisted, so a reload retries it.
     if (failure) add({ from: "bot", text: failure + "\n" + contactLine(), buttons: [] }, !silent);
     setBusy(-1);
@@ -206,6 +226,35 @@
     if (history.length) return;
     if (kommune) send("/inform_kommune" + JSON.stringify({ kommune: kommune }), true);
     else add({ from: "bot", text: T.intro, buttons: [] });
+  }
+
+  // "Ny samtale": a new sender id, and nothing of the old conversation left in this browser.
+  function newConversation(note) {
+    generation += 1;
+    forgetLocal();
+    sender = uuid();
+    store(SENDER_KEY, sender);
+    history = [];
+    while (log.firstChild) log.removeChild(log.firstChild);
+    started = false;
+    if (note) add({ from: "bot", text: note, buttons: [] }, false);
+    startConversation();
+    input.focus();
+  }
+
+  // "Slet samtale": the server deletes this sender id's conversation (the random id is the only key),
+  // then the browser forgets it too. If the server cannot, nothing is forgotten and the citizen is told.
+  async function deleteConversation() {
+    if (!window.confirm(T.delete_confirm)) return;
+    let ok = false;
+    try {
+      const res = await fetch(server + "/webhooks/rest/forget", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sender: sender })
+      });
+      ok = res.ok;
+    } catch (e) { ok = false; }
+    if (ok) newConversation(T.deleted);
+    else add({ from: "bot", text: T.delete_error, buttons: [] }, false);
   }
 
   function setOpen(open) {
@@ -236,12 +285,17 @@
       el("label", { for: "tg-input", id: "tg-label", text: T.input_label }),
       el("div", { class: "tg-row" }, [input, sendBtn])
     ]);
+    const newBtn = el("button", { type: "button", id: "tg-new", class: "tg-tool", text: T.new });
+    const deleteBtn = el("button", { type: "button", id: "tg-delete", class: "tg-tool", text: T.delete });
     panel = el("div", {
       id: "tg-panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "tg-title", lang: "da"
     }, [
       el("div", { class: "tg-header" }, [el("h2", { id: "tg-title", text: T.title }), close]),
+      el("div", { class: "tg-tools" }, [newBtn, deleteBtn]),
       log, typing, form
     ]);
+    newBtn.addEventListener("click", () => newConversation());
+    deleteBtn.addEventListener("click", () => deleteConversation());
     panel.hidden = true;
     const root = el("div", { id: "tg-root", lang: "da" }, [launcher, panel]);
 
