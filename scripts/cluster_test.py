@@ -279,7 +279,40 @@ def edge_checks(base: str, sender: str, prefix: str) -> list[str]:
     if status != 200 or sender in after or set(before) - {sender} != set(after):
         problems.append(f"forget {sender}: {status} {raw[:200]!r}; "
                         f"stored before {sorted(before)}, after {sorted(after)}")
+    problems += retention_check(prefix)
     return problems
+
+
+def retention_check(prefix: str) -> list[str]:
+    """A conversation whose last event is 31 days old is deleted from PostgreSQL by the running replicas'
+    sweep (every 2 s in this test, TRAENINGSGUIDE_RETENTION_SWEEP_SECONDS), and the others are kept."""
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from channels.stores import PostgresTrackerStore
+
+    old_sender = f"{prefix}retention-old"
+    # written the way the replicas write (Rasa's SQL tracker store), with a last event 31 days old
+    store = PostgresTrackerStore(domain=Domain.empty(), dialect="postgresql", host=os.environ["TRACKER_STORE_URL"])
+    old = DialogueStateTracker.from_events(
+        old_sender, [UserUttered("en gammel samtale", timestamp=time.time() - 31 * 86400)])
+    try:
+        asyncio.run(store.save(old))
+        before = stored_user_turns(prefix)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and old_sender in stored_user_turns(prefix):
+            time.sleep(0.5)
+        after = stored_user_turns(prefix)
+    finally:
+        store.engine.dispose()
+    print(f"retention in PostgreSQL: a 31-day-old conversation {'deleted' if old_sender not in after else 'KEPT'} "
+          f"by the replicas' sweep; {len(after)} others kept")
+    if old_sender in after or set(before) - {old_sender} != set(after):
+        return [f"retention: before {sorted(before)}, after {sorted(after)}"]
+    return []
 
 
 # A message with personal data in the forms issue 12 found stored as typed, and the forms to search for.

@@ -129,6 +129,9 @@ say "Redis $(redis-server --version | awk '{print $3}' | tr -d 'v=') on 127.0.0.
 export TRACKER_STORE_URL="postgresql://traeningsguide:$PG_PASSWORD@127.0.0.1:$PG_PORT/traeningsguide"
 export REDIS_HOST=127.0.0.1 REDIS_PORT REDIS_PASSWORD
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTION_PORT/webhook"
+# the replicas sweep for conversations past retention every 2 s here (hourly by default), so the test
+# can see a conversation 31 days old deleted from PostgreSQL while they run
+export TRAENINGSGUIDE_RETENTION_SWEEP_SECONDS=2
 t=$(date +%s.%N)
 "$RASA" run actions --actions actions --port "$ACTION_PORT" >"$LOGS/actions.log" 2>&1 &
 pids+=($!); action_pid=$!

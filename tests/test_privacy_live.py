@@ -149,6 +149,21 @@ def test_a_sender_id_holding_a_personal_number_is_refused(assistant: Assistant) 
             assert json.loads(error.read()) == {"error": request_error("error_sender_personal")}
 
 
+LOOK_ALIKES = "kan min far få mere end 32 gange efter § 86 stk. 1 fra 1. marts, han er 85 år, kl. 08.00-12.00?"
+
+
+def test_look_alikes_are_stored_and_answered_intact(assistant: Assistant) -> None:
+    """Numbers that are not personal (a count, a law reference, a date, an age, a time range) reach the
+    NLU and the store as typed."""
+    sender = f"privacy-lookalike-{os.getpid()}"
+    body = json.dumps({"sender": sender, "message": LOOK_ALIKES + " i Rødovre"}).encode()
+    request = urllib.request.Request(assistant.webhook, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        reply = "\n".join(r.get("text") or "" for r in json.loads(response.read()))
+    assert FALLBACK not in reply and "Rødovre" in reply, reply
+    assert _user_texts(assistant.tracker_db, sender) == [LOOK_ALIKES + " i Rødovre"]
+
+
 def test_the_municipalitys_phone_numbers_stay_in_the_answers(assistant: Assistant) -> None:
     """Masking applies to what citizens type, never to what the bot says."""
     phone = format_phone(knowledge().municipalities["koege"].contact("afbud").phone)
