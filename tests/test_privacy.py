@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from channels.text import valid_sender
-from traeningsguide.privacy import looks_personal, mask_personal_numbers, mask_personal_numbers_in
+from traeningsguide.privacy import mask_personal_numbers, mask_personal_numbers_in
 
 
 @pytest.mark.parametrize("text,masked", [
@@ -135,7 +135,7 @@ def test_numbers_of_up_to_seven_digits_are_kept(number: int, unit: str) -> None:
                                     "cpr170871-4431", "kunde 20304050", "tlf-2030-4050", "20 30 40 50", "+4520304050",
                                     "jens@example.dk"])
 def test_a_sender_id_that_holds_a_personal_number_is_refused(sender: str) -> None:
-    assert looks_personal(sender)
+    assert mask_personal_numbers(sender) != sender  # the free-text rule masks it too
     assert valid_sender(sender) is None
 
 

@@ -56,11 +56,6 @@ def mask_personal_numbers(text: str | None) -> str | None:
     return _LONG_DIGITS.sub(_mask_digits, _EMAIL.sub(_mask_address, text))
 
 
-def looks_personal(text: str) -> bool:
-    """Whether a text holds something the masking rule masks."""
-    return mask_personal_numbers(text) != text
-
-
 # how people group the digits of a CPR number and of a phone number (8 digits, or 10 with 45 in front)
 _CPR_LAYOUTS = ([10], [6, 4], [2, 2, 2, 4], [2, 2, 2, 2, 2], [4, 2, 4], [2, 2, 6])
 _PHONE_LAYOUTS = ([8], [4, 4], [2, 2, 2, 2], [3, 2, 3], [2, 3, 3])
