@@ -59,12 +59,18 @@ SOCKET = [
      "roskilde", "response_time"),
     ("mit kundenummer er 5583 2291 6604, hvad skal jeg have med til træning i koege", "koege", "what_to_bring"),
     ("CPR140362—5519 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
+    ("min mor har cpr 150952/3318, hvad koster kørsel til genoptræning i Køge?", "koege", "transport"),
+    ("cpr 03.11.47-2209 hvad koster kørsel til træning i Holbæk?", "holbaek", "transport"),
+    ("skriv til ib.berg@example.dk eller ring 31 42 53 64: hvad skal jeg have med til træning i koege", "koege",
+     "what_to_bring"),
 ]
 WIDGET = [  # on Køge's demo page: the widget tells the bot the municipality
     ("min mor har cpr 031285-6649, hvad koster kørsel til genoptræning?", "koege", "transport"),
     ("hvad skal jeg have med til træning? 2210917735", "koege", "what_to_bring"),
     ("min mor 19 04 48 63 21 skriver fra mette.k@mail.dk: hvad koster kørsel til genoptræning?", "koege",
      "transport"),
+    ("min far har cpr 120345/6677 og 271140–4410, hvad koster kørsel til genoptræning?", "koege", "transport"),
+    ("cpr 09.06.51-8812, tlf +45 2233 4455: hvad skal jeg have med til træning?", "koege", "what_to_bring"),
 ]
 # sender ids holding a personal number: refused with 400, so never stored or logged
 REFUSED_SENDERS = ["170871-4433", "270689/3312", "ole.olsen@example.dk"]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from traeningsguide import answers, web
 from traeningsguide.knowledge import KnowledgeBase
+
+from .conftest import PROJECT
 
 
 def test_lookup_page_has_every_municipality_and_topic_with_quotes(kb: KnowledgeBase) -> None:
@@ -43,7 +46,13 @@ def test_demo_pages_embed_the_widget_with_their_municipality(kb: KnowledgeBase) 
 def test_widget_config_has_danish_texts_and_each_municipalitys_contact(kb: KnowledgeBase) -> None:
     config = web.widget_config(kb)
     assert set(config["texts"]) == {"launcher", "title", "close", "input_label", "send", "typing", "error",
-                                    "no_reply", "contact_prefix", "contact_general", "you", "bot", "intro"}
+                                    "no_reply", "contact_prefix", "contact_general", "you", "bot", "intro",
+                                    "new", "delete", "delete_confirm", "deleted", "delete_error"}
+    # every text the widget uses comes from the config: its built-in fallbacks name the same keys
+    script = (PROJECT / "web" / "widget.js").read_text(encoding="utf-8")
+    fallbacks = script[script.index("const FALLBACK_TEXTS = {"):script.index("};", script.index("FALLBACK_TEXTS"))]
+    assert set(re.findall(r"(\w+): \"", fallbacks)) == set(config["texts"])
+    assert set(re.findall(r"\bT\.(\w+)", script)) <= set(config["texts"])
     assert set(config["contacts"]) == set(kb.municipalities)
     assert "56 67 26 26" in config["contacts"]["koege"]
     assert "79 91 82 50" in config["contacts"]["hedensted"]
