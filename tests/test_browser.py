@@ -217,6 +217,51 @@ def test_narrow_screen(browser: Any, site: str) -> None:
     context.close()
 
 
+def test_on_a_phone_a_long_answer_opens_at_its_start_and_the_panel_never_scrolls_away(browser: Any,
+                                                                                        site: str) -> None:
+    """Issue 13, items 1 and 2: the panel does not overflow (so wheel, trackpad or End in the log cannot
+    scroll its header and input out of view), and a long answer shows its first line, not its end."""
+    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True)
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    try:
+        p.goto(f"{site}/demo/koege.html")
+        p.click("#tg-launcher")
+        _wait_for_bot(p, 0)
+        p.fill("#tg-input", "hvad indeholder genoptræningen?")
+        p.press("#tg-input", "Enter")
+        _wait_for_bot(p, 1)  # the deciding question: a plan from the hospital?
+        count = len(_bot_texts(p))
+        p.locator("#tg-log .tg-quick", has_text="Ja").last.click()
+        _wait_for_bot(p, count)
+        before = len(_bot_texts(p))
+        p.locator("#tg-log .tg-quick", has_text="Mere om").last.click()  # the rest of the topic: long
+        _wait_for_bot(p, before)
+        geometry = p.evaluate("""(firstIndex) => {
+            const log = document.getElementById("tg-log"), panel = document.getElementById("tg-panel");
+            const bots = [...log.querySelectorAll(".tg-bot")], users = [...log.querySelectorAll(".tg-user")];
+            const first = bots[firstIndex], question = users[users.length - 1], last = log.lastElementChild;
+            const l = log.getBoundingClientRect();
+            return {logTop: l.top, logBottom: l.bottom, firstTop: first.getBoundingClientRect().top,
+                    questionTop: question.getBoundingClientRect().top,
+                    answerHeight: last.getBoundingClientRect().bottom - first.getBoundingClientRect().top,
+                    panelOverflow: panel.scrollHeight - panel.clientHeight};
+        }""", before)
+        assert geometry["answerHeight"] > geometry["logBottom"] - geometry["logTop"], geometry  # a long answer
+        assert geometry["logTop"] - 1 <= geometry["firstTop"] <= geometry["logTop"] + 60, geometry  # its start
+        assert geometry["panelOverflow"] <= 1, geometry
+        p.focus("#tg-log")
+        p.keyboard.press("End")
+        p.mouse.wheel(0, 5000)
+        p.wait_for_timeout(300)
+        title_top = p.evaluate("document.getElementById('tg-title').getBoundingClientRect().top")
+        input_bottom = p.evaluate("document.getElementById('tg-input').getBoundingClientRect().bottom")
+        assert title_top >= 0 and input_bottom <= 844, (title_top, input_bottom)
+        assert p.evaluate("document.getElementById('tg-panel').scrollTop") == 0
+    finally:
+        context.close()
+
+
 def test_lookup_page(browser: Any, site: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
     p = context.new_page()

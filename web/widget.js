@@ -152,15 +152,30 @@
     }
     log.appendChild(node);
     log.scrollTop = log.scrollHeight;
+    return node;
+  }
+
+  // A new answer opens at its start: all of it, with the question, when it fits; else the question
+  // and the answer's first message when they fit; else the answer's first line at the top of the log.
+  function reveal(question, first) {
+    if (!first) return;
+    const margin = 8;
+    const last = log.lastElementChild;
+    const top = question ? question.offsetTop : first.offsetTop;
+    if (last.offsetTop + last.offsetHeight - top <= log.clientHeight) log.scrollTop = log.scrollHeight;
+    else if (question && first.offsetTop + first.offsetHeight - top + margin <= log.clientHeight) {
+      log.scrollTop = top - margin;
+    } else log.scrollTop = first.offsetTop - margin;
   }
 
   // Show a message; persist it unless persist === false.
   function add(m, persist) {
-    renderMessage(m);
-    if (persist === false) return;
+    const node = renderMessage(m);
+    if (persist === false) return node;
     history.push({ from: m.from, text: m.text, buttons: m.buttons || [] });
     history = history.slice(-MAX_HISTORY);
     store(HISTORY_KEY, JSON.stringify(history));
+    return node;
   }
 
   function contactLine() {
@@ -196,7 +211,11 @@
         ((typeof r.text === "string" && r.text.trim()) || (Array.isArray(r.buttons) && r.buttons.length)));
       if (!replies.length) failure = T.no_reply;
       if (mine !== generation) replies.length = 0;
-      replies.forEach((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "", buttons: cleanButtons(r.buttons) }));
+      const users = log.querySelectorAll(".tg-user");
+      const asked = silent || !users.length ? null : users[users.length - 1];
+      const shown = replies.map((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "",
+        buttons: cleanButtons(r.buttons) }));
+      reveal(asked, shown[0]);
     } catch (e) {
       failure = T.error;
     } finally {
