@@ -140,16 +140,19 @@ class TurnGuard:
             for text in replies.outage_messages(await self._kommune(sender)):
                 await output.send_response(sender, {"text": text})
 
+    def _agent_store(self) -> Any:
+        """The tracker store the server's agent uses (Rasa may wrap it), or None before it is loaded."""
+        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
+        return getattr(agent, "tracker_store", None)
+
     def tracker_store(self) -> Any:
         """The server's tracker store (unwrapped from Rasa's AwaitableTrackerStore), or None."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        store = getattr(agent, "tracker_store", None)
+        store = self._agent_store()
         return getattr(store, "_tracker_store", store)
 
     async def _kommune(self, sender: str) -> str | None:
         """The conversation's municipality from the tracker store, or None (unknown or unreadable)."""
-        agent = getattr(getattr(self.app, "ctx", None), "agent", None)
-        store = getattr(agent, "tracker_store", None)
+        store = self._agent_store()
         if store is None:
             return None
         try:
