@@ -298,3 +298,53 @@ def test_a_relative_after_the_municipality_question_still_gets_the_frame(kb: Kno
     assert asked.state.pending
     answered = _turn(kb, asked.state, "inform_kommune", "Køge", kommune="Køge")
     assert _text(answered).startswith(frame), _text(answered)
+
+
+# -- a relative acting for the one who trains; off-topic subjects; small talk; a new topic in a follow-up
+
+
+def test_a_relative_asking_to_act_for_someone_gets_the_fact_about_relatives(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_application", "Kan jeg ringe til kommunen på min fars vegne om træning i Roskilde?",
+                 kommune="roskilde")
+    first = turn.messages[0].text.split("\n\n")
+    assert any("pårørende" in p and "samtykke" in p for p in first[:2]), first
+
+
+def test_where_the_text_says_nothing_about_relatives_the_guide_says_so_and_names_whom_to_call(
+        kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_application", "må jeg søge om genoptræning for min svigermor i Hedensted?",
+                 kommune="hedensted")
+    text = _text(turn)
+    assert text.startswith("Hedensted Kommunes") and "siger ikke noget om, hvad pårørende" in text
+    assert "Det gælder den, der skal træne" not in text  # the guide's own line is not a fact about her
+    assert "79 91 82 50" in text
+    # and being there: the same honest line where the text is silent
+    turn = _turn(kb, State(), "ask_content", "Kan jeg komme med ind, når min mand træner i Rødovre?", kommune="roedovre")
+    assert "siger ikke noget om, hvad pårørende" in _text(turn).split("\n\n")[0]
+
+
+def test_an_off_topic_subject_gets_the_out_of_scope_reply_even_with_training_words(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_cost", "hvad koster genoptræning i Køge?", kommune="koege").state
+    for text in ("hvad siger vejrudsigten for lørdag, jeg skal cykle til min træning",
+                 "jeg fik en bøde da jeg parkerede ved træningscentret, hvem klager jeg til?"):
+        turn = _turn(kb, state, "ask_complaints", text)
+        assert _text(turn).startswith("Det kan jeg desværre ikke hjælpe med"), text
+        assert "Kilde:" not in _text(turn) and turn.state.kommune == "koege"
+
+
+def test_a_longer_bot_question_is_small_talk_when_the_nlu_is_certain(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "bot_challenge", "taler jeg med en maskine eller med en person lige nu?", confidence=0.99)
+    assert _text(turn) == kb.texts["dialogue"]["bot_challenge"]
+    # not when it also asks about training
+    turn = _turn(kb, State(), "bot_challenge", "er du en robot, og hvad koster træningen i Holbæk?", confidence=0.99,
+                 kommune="holbaek")
+    assert "gratis" in _text(turn)
+
+
+def test_a_follow_up_without_words_of_its_own_asks_the_new_topic_its_intent_is_sure_of(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_cost", "hvad koster genoptræning i Roskilde?", kommune="roskilde").state
+    turn = _turn(kb, state, "ask_provider", "og hvem træner mig så?", confidence=0.95)
+    assert turn.state.topic == "provider" and "gratis" not in _text(turn)
+    # an unsure intent keeps the thread: the last question again
+    again = _turn(kb, state, "ask_provider", "og hvem træner mig så?", confidence=0.4)
+    assert again.state.topic == "cost" and "betale" in _text(again)

@@ -189,3 +189,17 @@ def test_says_matches_whole_words_and_prefixes() -> None:
     assert not says("Du kandiderer", ["kan"])
     assert says("Træningen gives som udgangspunkt", ["som udgangspunkt"])
     assert not says("Træningen gives", ["som udgangspunkt"])
+
+
+def test_an_off_topic_subject_that_a_source_speaks_of_is_refused(kb_copy: Path) -> None:
+    """language.yml's off_topic subjects get the out-of-scope reply whatever else a message says; a
+    source that speaks of one (a rule about training in bad weather, say) would have its answers
+    blocked, so the knowledge base is refused until the pattern is narrowed."""
+    load_knowledge(kb_copy)  # the real sources name no off-topic subject
+    source = kb_copy / "sources" / "koege.txt"
+    source.write_text(source.read_text(encoding="utf-8") + "\nVed glat føre og dårligt vejr kan holdtræning aflyses.\n",
+                      encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_knowledge(kb_copy)
+    hits = [p for p in info.value.problems if "off_topic" in p]
+    assert len(hits) == 1 and "koege.txt" in hits[0] and "'vejr'" in hits[0], info.value.problems

@@ -51,6 +51,8 @@ SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is
 MAX_ANSWER_WORDS = 35  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
 SMALL_TALK_CONFIDENCE, SMALL_TALK_WORDS = 0.85, 6  # "er du et menneske?" is small talk, "hej, hvad koster …?" not
+SMALL_TALK_LONG_CONFIDENCE, SMALL_TALK_LONG_WORDS = 0.98, 12
+SURE_INTENT = 0.8  # a follow-up without words of its own asks a new topic when its intent is this sure
 TOPIC_INTENT_CONFIDENCE = 0.5  # a message without words of its own is answered by its intent from this confidence
 CARRY_MAX_TERMS = 4  # a follow-up with at most this many words of its own is read with the last question
 
@@ -208,6 +210,7 @@ class Part:
     sure: bool = True
     facts: list[Fact] = field(default_factory=list)
     score: float = 1.0  # how well the best candidate matched
+    about_others: bool = True  # the lines are facts about the one who trains (not the guide's own line)
 
 
 def _scope(m: Municipality, state: State, kb: KnowledgeBase) -> tuple[tuple[str, ...], str | None]:
@@ -317,8 +320,17 @@ class _Answerer:
         if self.english:
             text = questions.glossed(text, kb)
             context = questions.glossed(context, kb) if context else context
+        acting = questions.acting_for(text, kb)
+        if acting:  # "må jeg søge for hende?": matched with the words a fact about relatives uses
+            text = f"{text} {' '.join(sorted(kb.language.acting_for_words))}"
         q, ranked = self.ranked(m, services, text, last_topic, context)
         best = ranked[0] if ranked else None
+        if acting and not (best and best.candidate.fact and
+                           set(loose(best.candidate.fact.text).split()) & kb.language.acting_for_words):
+            key = "english" if self.english else "dialogue"
+            line = kb.texts[key]["acting_for_silent"].format(title=m.source_title)
+            return Part([line], _service_contacts(m, services), best.candidate.topic if best else None,
+                        about_others=False)
         if best is None or best.score < MAYBE:
             return self._not_found(m, q, ranked, services)
         topic = best.candidate.topic
@@ -510,12 +522,20 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     # an acute situation: the safety text, and an answer only to a question that has one
     if reading.emergency and (not state.kommune or not _asks_something(reading, text)):
         return Turn(tuple(opening), replace(state, decide_kind=None))
-    short_and_sure = (len(text.split()) <= SMALL_TALK_WORDS
-                      and priors_confidence(ranking, intent) >= SMALL_TALK_CONFIDENCE)
+    confidence, words = priors_confidence(ranking, intent), len(text.split())
+    # "er du en robot eller et rigtigt menneske?": a longer message is small talk only when the NLU is
+    # all but certain and it names no training word
+    short_and_sure = words <= SMALL_TALK_WORDS and confidence >= SMALL_TALK_CONFIDENCE or (
+        words <= SMALL_TALK_LONG_WORDS and confidence >= SMALL_TALK_LONG_CONFIDENCE
+        and not any(w in kb.language.generic_words for w in loose(text).split()))
     if intent in SMALL_TALK and (short_and_sure or not _content_terms(text, kb)
                                  or _probe(state, text, kb, {}, rewrite=False) < SURE):
         key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
         return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
+
+    if reading.off_topic:
+        reply = kb.texts["english"]["out_of_scope"] if english else kb.texts["dialogue"]["out_of_scope"]
+        return Turn((*opening, Message(reply, topic_buttons(kb))), replace(state, decide_kind=None))
 
     # the deciding question answered ("ja", "nej", or a sentence naming the kind)
     if before.decide_kind and (intent in ("affirm", "deny") or kind) and state.question:
@@ -545,8 +565,11 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
 
     content = _content_terms(text, kb)
     if not content:
-        if state.question and (covered or kind or intent == "inform_kommune" or reading.followup
-                               or reading.correction):
+        # "og hvem er det, der træner ham?": no words of its own, but the NLU is sure of another topic
+        new_topic = not covered and not kind and priors_confidence(ranking, intent) >= SURE_INTENT \
+            and bool(topics_for_intent(intent, kb)) and state.topic not in topics_for_intent(intent, kb)
+        if state.question and not new_topic and (covered or kind or intent == "inform_kommune" or reading.followup
+                                                 or reading.correction):
             return _answer(state, state.question, kb, opening, priors, reading, reuse=True)
         if any(topics_for_intent(i, kb) and c >= TOPIC_INTENT_CONFIDENCE for i, c in _ranked_intents(ranking)):
             return _answer(state, text, kb, opening, priors, reading)  # "hvem kan få genoptræning?"
@@ -707,7 +730,7 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
     first = parts[0]
     is_contact = first.topic == CONTACT_TOPIC and len(parts) == 1
     # about someone else ("min mor"): said once in the conversation, before the first answer's facts
-    about_other = not is_contact and not state.on_behalf and (
+    about_other = not is_contact and not state.on_behalf and all(p.about_others for p in parts) and (
         reading.on_behalf or (reuse and questions.read(text, kb).on_behalf))
     reply = _frame(m, body, first.contacts, kb, state.english, with_step=not is_contact, on_behalf=about_other)
     if about_other:

@@ -74,9 +74,11 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                  "situation_needs_more": frozenset(), "error": frozenset(), "main_topics": None,
                  "greet": frozenset(), "goodbye": frozenset(), "thanks": frozenset(), "bot_challenge": frozenset(),
                  "emergency": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
+                 "acting_for_silent": frozenset({"title"}),
                  "more": frozenset({"topic"}), "button_yes": frozenset(), "button_no": frozenset(),
                  "compare_sources": frozenset({"titles"}), "compare_item": frozenset({"name", "text"})},
     "english": {"frame": frozenset(), "ask_kommune": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
+                "acting_for_silent": frozenset({"title"}),
                 "not_stated": frozenset({"title"}), "emergency": frozenset(), "not_covered": frozenset({"name"}),
                 "greet": frozenset(), "out_of_scope": frozenset(), "contact": frozenset()},
     "cli": {key: frozenset() for key in (
@@ -281,6 +283,9 @@ class Language:
     followup: tuple[re.Pattern[str], ...] = ()
     on_behalf: tuple[re.Pattern[str], ...] = ()  # a question about someone else
     self_reference: tuple[re.Pattern[str], ...] = ()  # a question about oneself again
+    off_topic: tuple[re.Pattern[str], ...] = ()  # subjects the guide never answers (weather, fines)
+    acting_for: tuple[re.Pattern[str], ...] = ()  # the writer acting for the one who trains ("må jeg søge for hende")
+    acting_for_words: frozenset[str] = frozenset()  # the words a fact about that uses ("pårørende")
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
@@ -542,8 +547,9 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
-                  "lead_words", "joiners", "english_words", "danish_words", "topic_question_words")
-LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference")
+                  "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words")
+LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
+                     "acting_for", "off_topic")
 
 
 def _load_language(base: Path, problems: _Problems) -> Language:
@@ -1147,6 +1153,13 @@ def load_knowledge(base: Path | str = KNOWLEDGE_DIR) -> KnowledgeBase:
     kinds = _load_kinds(base, problems)
     situations = _load_situations(base, kinds, problems)
     language = _load_language(base, problems)
+    for name, text in sources.items():  # an off-topic subject a source speaks of would block its answers
+        folded = loose(text)
+        for pattern in language.off_topic:
+            hit = pattern.search(folded)
+            if hit:
+                problems.add(f"language.yml: off_topic {pattern.pattern!r}",
+                             f"matches {hit.group(0)!r} in sources/{name}: a source's subject is not off topic")
     wording = _load_wording(base, problems)
     texts_root = _read_yaml(base / "texts.yml", problems)
     texts = _mapping(texts_root if texts_root is not None else {}, "texts.yml", problems)

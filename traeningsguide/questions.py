@@ -33,6 +33,7 @@ class Reading:
     followup: bool
     on_behalf: bool = False  # about someone else ("min mor")
     about_self: bool = False  # about the writer again ("mig selv")
+    off_topic: bool = False  # a subject the guide never answers ("vejret", "en parkeringsbøde")
 
     @property
     def several(self) -> bool:
@@ -129,6 +130,11 @@ def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
     return any(p.search(folded) for p in patterns)
 
 
+def acting_for(text: str, kb: KnowledgeBase) -> bool:
+    """The writer asks what they may do for the one who trains ("må jeg søge for hende?")."""
+    return _any(kb.language.acting_for, text)
+
+
 def read(text: str, kb: KnowledgeBase) -> Reading:
     lang = kb.language
     covered = {m.id for m in names.find_municipalities(text, kb) if m.covered}
@@ -142,4 +148,5 @@ def read(text: str, kb: KnowledgeBase) -> Reading:
         followup=_any(lang.followup, text),
         on_behalf=_any(lang.on_behalf, text),
         about_self=_any(lang.self_reference, text),
+        off_topic=_any(lang.off_topic, text),
     )
