@@ -319,7 +319,8 @@ def test_where_the_text_says_nothing_about_relatives_the_guide_says_so_and_names
     assert "Det gælder den, der skal træne" not in text  # the guide's own line is not a fact about her
     assert "79 91 82 50" in text
     # and being there: the same honest line where the text is silent
-    turn = _turn(kb, State(), "ask_content", "Kan jeg komme med ind, når min mand træner i Rødovre?", kommune="roedovre")
+    turn = _turn(kb, State(), "ask_content", "Kan jeg komme med ind, når min mand træner i Rødovre?",
+                 kommune="roedovre")
     assert "siger ikke noget om, hvad pårørende" in _text(turn).split("\n\n")[0]
 
 
