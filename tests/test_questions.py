@@ -19,6 +19,9 @@ from traeningsguide.knowledge import KnowledgeBase
     ("Køge arbejdsrettet genoptræning – varighed + jobcenterets nr.",
      ("Køge arbejdsrettet genoptræning – varighed", "jobcenterets nr.")),
     ("køge afbud tlf", ("køge afbud tlf",)),
+    # a clause of a statement is not a question; the question after it is
+    ("Jeg faldt i sommer, hvor jeg var på ferie. Hvem ringer jeg til?", ("Hvem ringer jeg til?",)),
+    ("Hun kom hjem i går, hvad nu. Hvornår starter hun?", ("Hvornår starter hun?",)),
 ])
 def test_split_questions(kb: KnowledgeBase, text: str, expected: tuple[str, ...]) -> None:
     assert questions.split_questions(text, kb) == expected

@@ -63,3 +63,11 @@ def test_scope_keeps_other_services_out(kb: KnowledgeBase) -> None:
     ix = retrieval.index(kb)
     ranked = ix.rank(ix.query("hvad koster kørsel"), "koege", ["assessed"])
     assert ranked and all("assessed" in s.candidate.services for s in ranked)
+
+
+def test_the_definite_forms_of_a_noun_in_er_are_one_term(kb: KnowledgeBase) -> None:
+    ix = retrieval.index(kb)
+    assert ix.terms("jobcentret") == ix.terms("jobcenteret") == ix.terms("jobcenter")
+    best = _top(kb, "koege", "hvad er nummeret til jobcentret?")[0].candidate
+    said = best.fact.text if best.fact else best.contact.phone if best.contact else ""
+    assert "56 67 66 80" in (said or "")  # the job centre's number, not the afbud line's

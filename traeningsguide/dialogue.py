@@ -297,12 +297,14 @@ class _Answerer:
         for the question with its context (discounted by CONTEXT_WEIGHT)."""
         frame = _frame_terms(self.kb)
         q = self.index.query(text, frame, frame_alone=context is None)
-        ranked = self.index.rank(q, m.id, services, priors=self.priors, last_topic=last_topic)
+        conditional = "hvis" in loose(text).split() or questions.what_if(text, self.kb)
+        ranked = self.index.rank(q, m.id, services, priors=self.priors, last_topic=last_topic, conditional=conditional)
         if not context:
             return q, ranked
         wide = self.index.query(f"{text} {context}", frame)
         best = {id(s.candidate): s for s in ranked}
-        for s in self.index.rank(wide, m.id, services, priors=self.priors, last_topic=last_topic):
+        for s in self.index.rank(wide, m.id, services, priors=self.priors, last_topic=last_topic,
+                                 conditional=conditional):
             discounted = replace(s, score=s.score * CONTEXT_WEIGHT)
             if discounted.score > best[id(s.candidate)].score:
                 best[id(s.candidate)] = discounted

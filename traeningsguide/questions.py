@@ -86,8 +86,11 @@ def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
         label = _LABEL.match(sentence)
         if label and not _opens_question(loose(sentence[: label.end()]).split(), lang):
             sentence = sentence[label.end():]  # a call-center label before the questions
-        for part in _split_sentence(sentence.strip(), lang):
+        statement = sentence.strip().endswith(".")
+        for i, part in enumerate(_split_sentence(sentence.strip(), lang)):
             words = loose(part).split()
+            if i and statement and not part.endswith("?"):
+                continue  # "…, hvor hun bare var faldet." is a clause of a statement, not a question
             if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang):
                 found.append(part)
     if not found:  # no question at all: a terse lookup may still list several ("varighed + tlf")
@@ -128,6 +131,12 @@ def is_english(text: str, kb: KnowledgeBase) -> bool:
 def _any(patterns: tuple[re.Pattern[str], ...], text: str) -> bool:
     folded = loose(text)
     return any(p.search(folded) for p in patterns)
+
+
+def what_if(text: str, kb: KnowledgeBase) -> bool:
+    """A question about what happens under a condition ("hvad sker der, hvis …", "what if …")."""
+    words = loose(text).split()
+    return "hvis" in words or "if" in words
 
 
 def acting_for(text: str, kb: KnowledgeBase) -> bool:

@@ -27,6 +27,7 @@ from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality,
 from traeningsguide.textnorm import WORD, loose, phones_in
 
 CONTACT_TOPIC = "contact"
+CONDITION_WORDS = frozenset({"hvis", "safremt"})  # a fact stating a rule with a condition (loosely folded)
 _WORD = WORD
 
 # How a candidate's score is made (tuned on tests/eval/set1; README "How it works").
@@ -36,6 +37,7 @@ W_PRIOR = 0.25  # the NLU's confidence in the topic's intent
 W_LAST = 0.10  # a follow-up: the conversation's last topic
 CONTACT_EVIDENCE = 0.3  # a contact competes fully only when the question is about whom to contact
 CONTACT_DISCOUNT = 0.5
+W_IF = 0.05  # a "what if" question ("hvad hvis …", "og hvis …"): a fact that states a rule with a condition
 W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone number, times the contact topic's match
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
 NOT_STATED_POWER = 2  # … and its weaker matches count less still
@@ -277,6 +279,13 @@ class Index:
                 if folded and folded not in self.stop and folded not in vocabulary:
                     lemma = self.lemmas.get(word, word) if len(word) >= MIN_LEMMA_LENGTH else word
                     vocabulary[folded] = loose(lemma)
+        # a noun in -er whose definite form drops the e ("jobcenter", "jobcentret", "jobcenteret"): one term
+        for word in list(vocabulary):
+            for ending, base in (("eret", "er"), ("erets", "er"), ("rets", "er"), ("ret", "er")):
+                stem = word[: -len(ending)]
+                if word.endswith(ending) and len(stem) >= MIN_PREFIX and stem + base in vocabulary:
+                    vocabulary[word] = vocabulary[stem + base]
+                    break
         self.by_initial: dict[str, list[str]] = {}
         for word in vocabulary:
             if len(word) >= TYPO_MIN_LENGTH - 2:
@@ -411,7 +420,7 @@ class Index:
 
     def rank(self, q: Query, municipality: str, services: Iterable[str], *,
              priors: Mapping[str, float] | None = None, last_topic: str | None = None,
-             topic_sims: Mapping[str, float] | None = None) -> list[Scored]:
+             topic_sims: Mapping[str, float] | None = None, conditional: bool = False) -> list[Scored]:
         """The municipality's candidates for ``services``, best first."""
         priors = priors or {}
         topic_sims = topic_sims if topic_sims is not None else self.topic_scores(q)
@@ -435,6 +444,8 @@ class Index:
         if last_topic in self.kb.topics:
             score = score + W_LAST * (arrays["topic"] == topics.index(last_topic))
         score = score + W_PHONE * topic_sims.get(CONTACT_TOPIC, 0.0) * arrays["phone"]
+        if conditional:
+            score = score + W_IF * arrays["conditional"]
         scope = set(services)
         in_scope = [i for i, c in enumerate(cands) if scope.intersection(c.services)]
         in_scope.sort(key=lambda i: -score[i])
@@ -453,6 +464,8 @@ class Index:
                 "not_stated": np.array([c.not_stated is not None for c in cands]),
                 "contact": np.array([c.contact is not None for c in cands]),
                 "phone": np.array([bool(c.fact and phones_in(c.fact.text)) for c in cands], dtype=float),
+                "conditional": np.array([bool(c.fact and CONDITION_WORDS & set(loose(c.fact.text).split()))
+                                         for c in cands], dtype=float),
             }
 
     def known(self, term: str) -> bool:
