@@ -388,7 +388,7 @@ class Index:
         """A question's vectors. ``frame``: words that only say who or which service the question is
         about ("genoptræningsplan", "min mor"); they are left out when other words remain (or always,
         without ``frame_alone``: a follow-up naming only a service asks the last question again)."""
-        rewritten = self._rewritten(text) if rewrite else text
+        rewritten = self._rewritten(self.corrected(text)) if rewrite else text  # "kotser" is "koster" first
         terms = self.terms(rewritten)
         content = tuple(t for t in terms if t not in frame and _stem(t) not in frame)
         kept = content or (terms if frame_alone else ())
