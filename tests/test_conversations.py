@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import urllib.request
 from typing import Any
 
@@ -143,6 +144,17 @@ def test_9_cpr_number_is_not_repeated(chat: Chat) -> None:
     assert "120345" not in reply and "1234" not in reply.replace(" ", "")
 
 
+def _strings(value: Any) -> list[str]:
+    """Every text inside a stored event (its JSON strings and keys, at any depth)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (str(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def test_9_cpr_number_is_not_stored(chat: Chat, shared_assistant: Any) -> None:
     """The REST channel masks it before Rasa parses, stores or logs the message."""
     import sqlite3
@@ -150,12 +162,14 @@ def test_9_cpr_number_is_not_stored(chat: Chat, shared_assistant: Any) -> None:
     reply = chat.text("jeg ringer for min far, cpr 230745-2213, hvad koster kørsel til træning i holbæk")
     assert "50 kroner" in reply
     with sqlite3.connect(shared_assistant.tracker_db) as db:
-        rows = [r[0] for r in db.execute("SELECT data FROM events")]
-    assert any("######-####" in row for row in rows)  # the message is stored, masked
+        rows = [json.loads(r[0]) for r in db.execute("SELECT data FROM events")]
+    # every text the store holds (not its numbers: a timestamp such as 1764702111.230745 is no CPR number)
+    texts = [t for row in rows for t in _strings(row)]
+    assert any("######-####" in t for t in texts)  # the message is stored, masked
     for needle in ("230745", "230745-2213", "2307452213"):
-        assert not any(needle in row for row in rows)
-    for log in shared_assistant.tracker_db.parent.glob("*.log"):
-        assert "230745" not in log.read_text(errors="replace")
+        assert not any(needle in t for t in texts), [t for t in texts if needle in t][:3]
+    for log in shared_assistant.tracker_db.parent.glob("*.log"):  # as text, not inside a logged number
+        assert not re.search(r"(?<![\d.])230745(?!\d)", log.read_text(errors="replace")), log.name
 
 
 # 10. a situation is checked against the rules, with source and next step
