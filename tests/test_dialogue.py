@@ -349,3 +349,29 @@ def test_a_follow_up_without_words_of_its_own_asks_the_new_topic_its_intent_is_s
     # an unsure intent keeps the thread: the last question again
     again = _turn(kb, state, "ask_provider", "og hvem træner mig så?", confidence=0.4)
     assert again.state.topic == "cost" and "betale" in _text(again)
+
+
+def test_a_follow_up_discounts_the_fact_that_answered_the_last_question(kb: KnowledgeBase) -> None:
+    """REPEAT: on a follow-up, the last question's answer counts less unless the follow-up alone asks
+    for it too (a citizen rarely asks to be told the same again)."""
+    m = kb.municipalities["holbaek"]
+    answerer = dialogue._Answerer(kb, State(kommune="holbaek"), {}, False)
+    previous = "Hvad sker der, hvis jeg får afslag på min ansøgning?"
+    follow_up = "og hvis jeg får ja, hvor hurtigt er jeg så i gang?"
+    last_answer = answerer.ranked(m, tuple(m.services), previous, None)[1][0].candidate
+    plain = {id(s.candidate): s.score for s in answerer.ranked(m, tuple(m.services), follow_up, "complaints",
+                                                                   context=previous)[1]}
+    discounted = answerer.ranked(m, tuple(m.services), follow_up, "complaints", context=previous,
+                                 previous=previous)[1]
+    assert discounted[0].candidate is not last_answer
+    score = next(s.score for s in discounted if s.candidate is last_answer)
+    assert score == pytest.approx(plain[id(last_answer)] * dialogue.REPEAT)
+
+
+def test_a_follow_up_that_asks_something_new_does_not_get_the_last_answer_again(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_complaints", "Hvad sker der, hvis jeg får afslag i Holbæk?", kommune="holbaek").state
+    assert state.topic == "complaints"
+    turn = _turn(kb, state, "ask_response_time", "og hvis det bliver bevilget, hvor hurtigt starter jeg så?",
+                 confidence=0.6)
+    first = turn.messages[0].text.split("\n\n")[0]
+    assert "afslag" not in first and "14 dage" in first, first

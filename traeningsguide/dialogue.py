@@ -47,6 +47,7 @@ SPECIFIC_MATCH = 0.3  # a fact matching the question's own words this well makes
 SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact matches at least this share as well
 SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
+REPEAT = 0.85  # a follow-up: the fact that answered the last question, unless the follow-up alone asks for it
 SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
 MAX_ANSWER_WORDS = 35  # the second fact only when both together stay this short
 OUT_OF_SCOPE_CONFIDENCE = 0.5
@@ -291,10 +292,12 @@ class _Answerer:
         self.index = retrieval.index(kb)
 
     def ranked(self, m: Municipality, services: tuple[str, ...], text: str, last_topic: str | None,
-               context: str | None = None) -> tuple[retrieval.Query, list[Scored]]:
+               context: str | None = None, previous: str | None = None) -> tuple[retrieval.Query, list[Scored]]:
         """The candidates for a question; with ``context`` (the rest of a story, or the last question
         of a follow-up) each candidate keeps the better of its score for the question alone and
-        for the question with its context (discounted by CONTEXT_WEIGHT)."""
+        for the question with its context (discounted by CONTEXT_WEIGHT). ``previous``: the last
+        question of a follow-up; the fact that answered it counts less (REPEAT), unless the follow-up
+        alone asks for it too: "og hvornår går træningen så i gang?" asks something new."""
         frame = _frame_terms(self.kb)
         q = self.index.query(text, frame, frame_alone=context is None)
         conditional = "hvis" in loose(text).split() or questions.what_if(text, self.kb)
@@ -308,11 +311,16 @@ class _Answerer:
             discounted = replace(s, score=s.score * CONTEXT_WEIGHT)
             if discounted.score > best[id(s.candidate)].score:
                 best[id(s.candidate)] = discounted
+        if previous and ranked:
+            answered = self.index.rank(self.index.query(previous, frame), m.id, services, priors=self.priors)
+            if answered and answered[0].candidate is not ranked[0].candidate:
+                key = id(answered[0].candidate)
+                best[key] = replace(best[key], score=best[key].score * REPEAT)
         merged = sorted(best.values(), key=lambda s: -s.score)
         return (wide if q.empty else q), merged
 
     def part(self, m: Municipality, text: str, *, context: str | None = None, last_topic: str | None = None,
-             compare: bool = False) -> Part:
+             compare: bool = False, previous: str | None = None) -> Part:
         kb = self.kb
         services, lacking = _scope(m, self.state, kb)
         if lacking:
@@ -325,7 +333,7 @@ class _Answerer:
         acting = questions.acting_for(text, kb)
         if acting:  # "må jeg søge for hende?": matched with the words a fact about relatives uses
             text = f"{text} {' '.join(sorted(kb.language.acting_for_words))}"
-        q, ranked = self.ranked(m, services, text, last_topic, context)
+        q, ranked = self.ranked(m, services, text, last_topic, context, previous)
         best = ranked[0] if ranked else None
         if acting and not (best and best.candidate.fact and
                            set(loose(best.candidate.fact.text).split()) & kb.language.acting_for_words):
@@ -700,7 +708,8 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
         context = None if asked[0] == text else text
         if carry and state.question:
             context = state.question if context is None else f"{context} {state.question}"
-        parts.append(answerer.part(m, asked[0], context=context, last_topic=last))
+        parts.append(answerer.part(m, asked[0], context=context, last_topic=last,
+                                   previous=state.question if carry and not reuse else None))
     else:  # each question read with the story around them, not with the other questions
         story = text
         for question in asked:
