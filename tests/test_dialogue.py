@@ -369,7 +369,8 @@ def test_a_follow_up_discounts_the_fact_that_answered_the_last_question(kb: Know
 
 
 def test_a_follow_up_that_asks_something_new_does_not_get_the_last_answer_again(kb: KnowledgeBase) -> None:
-    state = _turn(kb, State(), "ask_complaints", "Hvad sker der, hvis jeg får afslag i Holbæk?", kommune="holbaek").state
+    state = _turn(kb, State(), "ask_complaints", "Hvad sker der, hvis jeg får afslag i Holbæk?",
+                  kommune="holbaek").state
     assert state.topic == "complaints"
     turn = _turn(kb, state, "ask_response_time", "og hvis det bliver bevilget, hvor hurtigt starter jeg så?",
                  confidence=0.6)
