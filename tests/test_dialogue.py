@@ -376,3 +376,13 @@ def test_a_follow_up_that_asks_something_new_does_not_get_the_last_answer_again(
                  confidence=0.6)
     first = turn.messages[0].text.split("\n\n")[0]
     assert "afslag" not in first and "14 dage" in first, first
+
+
+def test_an_address_question_gets_the_address_first_and_a_service_named_after_a_contact_its_own(
+        kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_contact", "telefonnummer til Rødovre Kommune", kommune="roedovre").state
+    turn = _turn(kb, state, "ask_contact", "og adressen?", confidence=0.6)
+    assert _text(turn).startswith("Adresse: Rødovre Parkvej 150, 2610 Rødovre."), _text(turn)
+    state = _turn(kb, State(), "ask_contact", "nummeret til visitationen i Køge", kommune="koege").state
+    turn = _turn(kb, state, "affirm", "hvad med jobcenteret?", confidence=0.4)
+    assert "56 67 66 80" in _text(turn).split("\n\n")[0] and "56 67 26 26" not in _text(turn)

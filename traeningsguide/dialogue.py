@@ -245,16 +245,28 @@ def _candidate_contacts(m: Municipality, s: Scored, scope: Iterable[str] = ()) -
     return _service_contacts(m, asked or c.services)
 
 
-def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool) -> str:
+def _asked_first(lines: list[str], terms: Iterable[str]) -> list[str]:
+    """Lines in the order the question asks for them ("adr?" puts the address first); stable otherwise."""
+    asked = [t for t in terms if len(t) >= 3]
+
+    def hits(line: str) -> int:
+        words = loose(line).split()
+        return sum(any(w.startswith(t) or (len(w) >= 5 and t.startswith(w)) for w in words) for t in asked)
+
+    return sorted(lines, key=lambda line: -hits(line))
+
+
+def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool, terms: Iterable[str] = ()) -> str:
     c = s.candidate
     if c.fact:
         return c.fact.text
     if c.contact and not c.contact.phone:  # asked whom to call, and the source gives no number
         sentence = kb.texts["answer"]["no_phone"].format(title=m.source_title, name=c.contact.name)
         return " ".join([sentence, *answers.where_else(c.contact, kb)])
-    if c.contact:  # whom to contact: phone, hours and, where the source gives it, the address
+    if c.contact:  # whom to contact: phone, hours and, where the source gives it, the address (first if asked)
         step = answers.next_step(m, c.contact, kb, with_hours=True, long_days=True).text
-        return " ".join([step, *answers.where_else(c.contact, kb)[:1]]) if c.contact.address else step
+        lines = _asked_first([step, *answers.where_else(c.contact, kb)], terms)
+        return " ".join(lines[:2]) if c.contact.address or lines[0] != step else step
     assert c.not_stated
     if english:  # the frame in English, the municipality's own note (if any) in Danish
         sentence = kb.texts["english"]["not_stated"].format(title=m.source_title)
@@ -360,7 +372,7 @@ class _Answerer:
                 chosen.setdefault(key, per_service[sid])
         if len(groups) > 1:
             return self._differing(m, groups, chosen, services, topic, best, compare)
-        return self._single(m, best, ranked, services)
+        return self._single(m, best, ranked, services, q)
 
     def _differing(self, m: Municipality, groups: dict[str, list[str]], chosen: dict[str, Scored],
                    services: tuple[str, ...], topic: str, best: Scored, compare: bool) -> Part:
@@ -397,7 +409,8 @@ class _Answerer:
             _service_contacts(m, services)
         return Part(lines, contacts, topic, score=best.score)
 
-    def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Part:
+    def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
+                q: retrieval.Query) -> Part:
         kb = self.kb
         if best.candidate.contact and best.own < SPECIFIC_CONTACT:
             # "hvornår har I åbent?": no unit named, so the unit of the services asked about; if the
@@ -410,7 +423,7 @@ class _Answerer:
                 text = answers.steps(m, scope, kb, long_days=True).text
                 return Part([text], scope, CONTACT_TOPIC, score=best.score)
             best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope[0].id), best)
-        lines = [_answer_line(m, best, kb, self.english)]
+        lines = [_answer_line(m, best, kb, self.english, q.terms)]
         facts = [best.candidate.fact] if best.candidate.fact else []
         same_topic = [s for s in ranked[1:] if s.candidate.topic == best.candidate.topic and s.candidate.fact
                       and s.candidate.fact.text != lines[0]
@@ -539,7 +552,7 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
         words <= SMALL_TALK_LONG_WORDS and confidence >= SMALL_TALK_LONG_CONFIDENCE
         and not any(w in kb.language.generic_words for w in loose(text).split()))
     if intent in SMALL_TALK and (short_and_sure or not _content_terms(text, kb)
-                                 or _probe(state, text, kb, {}, rewrite=False) < SURE):
+                                 or _probe(state, text, kb, {}, rewrite=False, topics=True) < SURE):
         key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
         return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
 
@@ -578,6 +591,8 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
         # "og hvem er det, der træner ham?": no words of its own, but the NLU is sure of another topic
         new_topic = not covered and not kind and priors_confidence(ranking, intent) >= SURE_INTENT \
             and bool(topics_for_intent(intent, kb)) and state.topic not in topics_for_intent(intent, kb)
+        if kind and not covered and before.topic == CONTACT_TOPIC:  # "og jobcentret?": that service's contact
+            return _answer(state, text, kb, opening, {CONTACT_TOPIC: 1.0}, reading)
         if state.question and not new_topic and (covered or kind or intent == "inform_kommune" or reading.followup
                                                  or reading.correction):
             return _answer(state, state.question, kb, opening, priors, reading, reuse=True)
@@ -642,7 +657,8 @@ def priors_confidence(ranking: Iterable[Mapping[str, Any]] | None, intent: str) 
     return 0.0
 
 
-def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float], rewrite: bool = True) -> float:
+def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, float], rewrite: bool = True,
+           topics: bool = False) -> float:
     """How well a text's own words match any fact of the conversation's municipality (or of any):
     the evidence that it asks about training at all, for small talk and out-of-scope checks
     (small talk without the rewrites: "er du et menneske?" is not "tale med et menneske")."""
@@ -651,6 +667,8 @@ def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, floa
     ids = [state.kommune] if state.kommune else list(kb.municipalities)
     owns = [s.own for mid in ids for s in ix.rank(q, mid, kb.municipalities[mid].services, priors=priors)
             if s.candidate.fact]
+    if topics:  # or a topic's own phrasing ("adr?" is the contact topic's, no fact's)
+        owns += list(ix.topic_scores(q).values())
     return max(owns, default=0.0)
 
 

@@ -41,6 +41,7 @@ W_IF = 0.05  # a "what if" question ("hvad hvis …", "og hvis …"): a fact tha
 W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone number, times the contact topic's match
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
 NOT_STATED_POWER = 2  # … and its weaker matches count less still
+NOT_STATED_TOP = 0.95  # … and it answers only a question whose best topic match is (nearly) its topic
 CHAR_SHARE = 0.5  # character n-grams against lemmas in a cosine similarity
 CHAR_MIN, CHAR_MAX = 3, 5  # n-gram lengths
 COVERAGE_SHARE = 0.5  # in a candidate's own-words similarity: the share of the question's weight it covers
@@ -302,8 +303,11 @@ class Index:
     def _own_docs(self, c: Candidate) -> list[str]:
         if c.fact:
             return [f"{c.fact.text} {c.fact.quote}", *c.fact.asks]
-        if c.contact:
-            return [f"{c.contact.name} {c.contact.purpose}"]
+        if c.contact:  # its name and purpose, and its address and web lines as a citizen reads them
+            t = self.kb.texts["next_step"]
+            where = [t["address"].format(address=c.contact.address.text)] if c.contact.address else []
+            where += [t["web"].format(web=c.contact.web.text)] if c.contact.web else []
+            return [" ".join([c.contact.name, c.contact.purpose, *where])]
         topic = self.kb.topics[c.topic]
         return [topic.label, *topic.asks]
 
@@ -437,7 +441,10 @@ class Index:
         t = np.array([topic_sims.get(topic, 0.0) for topic in topics])[arrays["topic"]]
         prior = np.array([priors.get(topic, 0.0) for topic in topics])[arrays["topic"]]
         # a not-stated entry has no words of its own: its topic's phrasings, on a clear topic only
-        mine = np.where(arrays["not_stated"], t ** NOT_STATED_POWER * NOT_STATED_OWN, own)
+        # … and only on the topic the question matches best: a neighbouring topic's silence answers nothing
+        top = max(topic_sims.values(), default=0.0)
+        silence = t ** NOT_STATED_POWER * NOT_STATED_OWN * (t >= NOT_STATED_TOP * top)
+        mine = np.where(arrays["not_stated"], silence, own)
         if max(topic_sims.get(CONTACT_TOPIC, 0.0), priors.get(CONTACT_TOPIC, 0.0)) < CONTACT_EVIDENCE:
             mine = np.where(arrays["contact"], mine * CONTACT_DISCOUNT, mine)  # a unit's name, asked about else
         score = W_OWN * mine + W_TOPIC * t + W_PRIOR * prior
