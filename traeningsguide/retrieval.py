@@ -185,6 +185,12 @@ class _Documents:
                  if w == term or w.startswith(term) or (len(w) > MIN_PREFIX and term.startswith(w))]
         if len(term) >= MIN_HEAD:
             words += [w for w in self.by_suffix.get(term[-MIN_HEAD:], ()) if w.endswith(term) and w not in words]
+        if not words:  # an inflected form the lemma table does not know: "toilettet" -> "toilet" (toiletbesøg)
+            base = _stem(term)
+            base = base[:-1] if len(base) > MIN_PREFIX and base[-1] == base[-2] and base[-1] not in "aeiouyæøå" \
+                else base
+            if base != term and len(base) >= MIN_PREFIX + 1:
+                words = [w for w in self.by_prefix.get(base[:MIN_PREFIX], ()) if w.startswith(base)]
         return words
 
     def coverage(self, q: Query) -> np.ndarray:
