@@ -386,3 +386,12 @@ def test_an_address_question_gets_the_address_first_and_a_service_named_after_a_
     state = _turn(kb, State(), "ask_contact", "nummeret til visitationen i Køge", kommune="koege").state
     turn = _turn(kb, state, "affirm", "hvad med jobcenteret?", confidence=0.4)
     assert "56 67 66 80" in _text(turn).split("\n\n")[0] and "56 67 26 26" not in _text(turn)
+
+
+def test_the_municipality_given_with_a_story_answers_every_pending_question(kb: KnowledgeBase) -> None:
+    first = _turn(kb, State(), "ask_cost", "hvad koster det og hvornår kan jeg starte?")
+    assert first.state.pending
+    turn = _turn(kb, first.state, "describe_situation", "Holbæk, jeg har været syg med influenza længe",
+                 confidence=0.5, kommune="holbaek")
+    text = _text(turn)
+    assert "gratis" in text and "14 dage" in text, text

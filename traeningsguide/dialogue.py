@@ -586,6 +586,9 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
             return _answer(state, state.question, kb, opening, {}, reading, reuse=True)
         return _which_topic(state, kb, opening) if state.kommune else _ask_kommune(state, kb, opening)
 
+    if before.pending and covered and state.question and not _asks_something(reading, text):
+        # "køge. jeg har været indlagt": the municipality (and situation) the pending question waited for
+        return _answer(state, state.question, kb, opening, {}, reading, reuse=True)
     content = _content_terms(text, kb)
     if not content:
         # "og hvem er det, der træner ham?": no words of its own, but the NLU is sure of another topic
