@@ -395,3 +395,15 @@ def test_the_municipality_given_with_a_story_answers_every_pending_question(kb: 
                  kommune="holbaek")
     text = _text(turn)
     assert "gratis" in text and "14 dage" in text, text
+
+
+def test_in_english_a_word_the_source_lacks_is_no_sign_the_source_is_silent(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_cost", "Is rehabilitation free in Hedensted?", kommune="hedensted").state
+    assert state.english
+    turn = _turn(kb, state, "nlu_fallback", "ok. which number should I ring?")
+    text = _text(turn)
+    assert "79 91 82 50" in text.split("\n\n")[1] and "does not say anything" not in text, text
+    # a short English reply keeps the conversation in English
+    pending = _turn(kb, State(), "ask_cost", "Does my son have to pay for his training?").state
+    turn = _turn(kb, pending, "inform_kommune", "We live in Hedensted", kommune="hedensted")
+    assert _text(turn).startswith(kb.texts["english"]["frame"])

@@ -450,7 +450,8 @@ class _Answerer:
         # some municipality's text uses, or a training word; gibberish gets "not sure"
         recognised = any(self.index.known(t) for t in q.terms) or any(
             w in kb.language.generic_words for w in loose(q.text).split())
-        if recognised and self.index.unknown_terms(q, m.id):
+        # in English, a word the source lacks may only be English: that is no sign the source is silent
+        if recognised and not self.english and self.index.unknown_terms(q, m.id):
             key = "english" if self.english else "dialogue"
             return Part([kb.texts[key]["silent"].format(title=m.source_title)], contacts, None, score=0.0)
         return Part([], contacts, None, sure=False, score=0.0)
