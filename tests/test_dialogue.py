@@ -346,8 +346,8 @@ def test_a_follow_up_without_words_of_its_own_asks_the_new_topic_its_intent_is_s
     state = _turn(kb, State(), "ask_cost", "hvad koster genoptræning i Roskilde?", kommune="roskilde").state
     turn = _turn(kb, state, "ask_provider", "og hvem træner mig så?", confidence=0.95)
     assert turn.state.topic == "provider" and "gratis" not in _text(turn)
-    # an unsure intent keeps the thread: the last question again
-    again = _turn(kb, state, "ask_provider", "og hvem træner mig så?", confidence=0.4)
+    # without a question word of its own and an unsure intent, it keeps the thread: the last question again
+    again = _turn(kb, state, "ask_provider", "og så for mig?", confidence=0.4)
     assert again.state.topic == "cost" and "betale" in _text(again)
 
 
@@ -407,3 +407,24 @@ def test_in_english_a_word_the_source_lacks_is_no_sign_the_source_is_silent(kb: 
     pending = _turn(kb, State(), "ask_cost", "Does my son have to pay for his training?").state
     turn = _turn(kb, pending, "inform_kommune", "We live in Hedensted", kommune="hedensted")
     assert _text(turn).startswith(kb.texts["english"]["frame"])
+
+
+def test_opening_hours_the_source_does_not_give_are_said_to_be_not_given(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "out_of_scope", "hvornår holder I åbent i Køge?", confidence=0.6, kommune="koege")
+    assert _text(turn).startswith("Køge Kommunes side om genoptræning oplyser ikke åbningstider."), _text(turn)
+    # where the source gives them, the hours themselves
+    turn = _turn(kb, State(), "ask_contact", "hvornår har I åbent i Hedensted?", kommune="hedensted")
+    assert "08.00" in _text(turn).split("\n\n")[0] and "oplyser ikke åbningstider" not in _text(turn)
+
+
+def test_wanting_a_person_gets_a_unit_with_a_phone_number(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_not_included", "må jeg ikke godt snakke med en rigtig person i Rødovre?",
+                 confidence=0.5, kommune="roedovre")
+    assert "36 37 70 00" in _text(turn).split("\n\n")[0], _text(turn)
+
+
+def test_a_follow_up_with_a_question_word_asks_about_the_last_answer_not_small_talk(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_frequency", "hvornår på dagen foregår træningen i Roskilde?",
+                  kommune="roskilde").state
+    turn = _turn(kb, state, "bot_challenge", "og hvem er det så der træner en?", confidence=0.6)
+    assert "fysioterapeut" in _text(turn) and "digital assistent" not in _text(turn), _text(turn)

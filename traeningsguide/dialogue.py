@@ -45,7 +45,9 @@ MAX_LISTED_WORDS = 70  # … and while the list stays this short
 MAX_LISTED_SHORT = 4  # short answers ("… er gratis.") are listed for up to this many services
 SPECIFIC_MATCH = 0.3  # a fact matching the question's own words this well makes it a precise question …
 SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact matches at least this share as well
-SPECIFIC_CONTACT = 0.15  # a contact question matching no unit's name gets the unit of the services asked about
+# a contact question matching no unit's name this well gets the unit of the services asked about; a unit
+# the source gives no number for, where it gives others one, is the answer only when named this clearly
+SPECIFIC_CONTACT, NAMED_CONTACT = 0.15, 0.5
 CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
 REPEAT = 0.85  # a follow-up: the fact that answered the last question, unless the follow-up alone asks for it
 SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
@@ -411,8 +413,20 @@ class _Answerer:
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
                 q: retrieval.Query) -> Part:
+        part = self._single_part(m, best, ranked, services, q)
+        hours_words = self.kb.language.hours_words
+        if part.topic == CONTACT_TOPIC and any(t in hours_words or t.startswith(tuple(hours_words)) for t in q.terms) \
+                and not any(c.hours for c in part.contacts):  # "hvornår har I åbent?": the source does not say
+            key = "english" if self.english else "answer"
+            part.lines.insert(0, self.kb.texts[key]["hours_not_stated"].format(title=m.source_title))
+        return part
+
+    def _single_part(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
+                     q: retrieval.Query) -> Part:
         kb = self.kb
-        if best.candidate.contact and best.own < SPECIFIC_CONTACT:
+        contact = best.candidate.contact
+        phoned = any(c.phone for c in m.contacts.values())
+        if contact and (best.own < SPECIFIC_CONTACT or phoned and not contact.phone and best.own < NAMED_CONTACT):
             # "hvornår har I åbent?": no unit named, so the unit of the services asked about; if the
             # source gives that unit no number, every number it does give, each with its unit
             scope = _service_contacts(m, services)
@@ -552,7 +566,10 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     short_and_sure = words <= SMALL_TALK_WORDS and confidence >= SMALL_TALK_CONFIDENCE or (
         words <= SMALL_TALK_LONG_WORDS and confidence >= SMALL_TALK_LONG_CONFIDENCE
         and not any(w in kb.language.generic_words for w in loose(text).split()))
-    if intent in SMALL_TALK and (short_and_sure or not _content_terms(text, kb)
+    # "og hvem er det, der træner?": a follow-up with a question word of its own asks about the last answer
+    asks_own = bool(before.question) and reading.followup and not covered and not kind and any(
+        w in kb.language.topic_question_words for w in loose(text).split())
+    if intent in SMALL_TALK and not asks_own and (short_and_sure or not _content_terms(text, kb)
                                  or _probe(state, text, kb, {}, rewrite=False, topics=True) < SURE):
         key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
         return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
@@ -597,6 +614,8 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
             and bool(topics_for_intent(intent, kb)) and state.topic not in topics_for_intent(intent, kb)
         if kind and not covered and before.topic == CONTACT_TOPIC:  # "og jobcentret?": that service's contact
             return _answer(state, text, kb, opening, {CONTACT_TOPIC: 1.0}, reading)
+        if asks_own:
+            return _answer(state, text, kb, opening, priors, reading, carry=True)
         if state.question and not new_topic and (covered or kind or intent == "inform_kommune" or reading.followup
                                                  or reading.correction):
             return _answer(state, state.question, kb, opening, priors, reading, reuse=True)
@@ -629,7 +648,7 @@ def _out_of_scope(state: State, text: str, intent: str, ranking: Iterable[Mappin
     unseen = bool(terms) and not domain and intent != "nlu_fallback" and all(not ix.known(t) for t in terms)
     if not said_out and not unseen:
         return False
-    probe = _probe(state, text, kb, priors)
+    probe = _probe(state, text, kb, priors, topics=True)
     return probe < SURE if said_out else probe < MAYBE
 
 
@@ -671,8 +690,8 @@ def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, floa
     ids = [state.kommune] if state.kommune else list(kb.municipalities)
     owns = [s.own for mid in ids for s in ix.rank(q, mid, kb.municipalities[mid].services, priors=priors)
             if s.candidate.fact]
-    if topics:  # or a topic's own phrasing ("adr?" is the contact topic's, no fact's)
-        owns += list(ix.topic_scores(q).values())
+    if topics and not q.empty:  # or a topic's phrasing by the text's own words ("adr?" is the contact topic's)
+        owns.append(float(ix.topics.similarity(q).max()))
     return max(owns, default=0.0)
 
 

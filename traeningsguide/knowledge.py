@@ -50,6 +50,7 @@ WIDGET_TEXT_KEYS = ("launcher", "title", "close", "input_label", "send", "typing
                     "deleted", "delete_error")
 TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
+               "hours_not_stated": frozenset({"title"}),
                "service_not_described": frozenset({"title", "service"}), "depends_on_service": frozenset(),
                "service_item": frozenset({"service", "text"}), "not_stated_short": frozenset(),
                "decide": frozenset({"question"}), "no_phone": frozenset({"title", "name"})},
@@ -78,7 +79,7 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                  "more": frozenset({"topic"}), "button_yes": frozenset(), "button_no": frozenset(),
                  "compare_sources": frozenset({"titles"}), "compare_item": frozenset({"name", "text"})},
     "english": {"frame": frozenset(), "ask_kommune": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
-                "acting_for_silent": frozenset({"title"}),
+                "acting_for_silent": frozenset({"title"}), "hours_not_stated": frozenset({"title"}),
                 "not_stated": frozenset({"title"}), "emergency": frozenset(), "not_covered": frozenset({"name"}),
                 "greet": frozenset(), "out_of_scope": frozenset(), "contact": frozenset()},
     "cli": {key: frozenset() for key in (
@@ -286,6 +287,7 @@ class Language:
     off_topic: tuple[re.Pattern[str], ...] = ()  # subjects the guide never answers (weather, fines)
     acting_for: tuple[re.Pattern[str], ...] = ()  # the writer acting for the one who trains ("må jeg søge for hende")
     acting_for_words: frozenset[str] = frozenset()  # the words a fact about that uses ("pårørende")
+    hours_words: frozenset[str] = frozenset()  # a question about opening or phone hours ("åbningstid")
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
@@ -547,7 +549,8 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
-                  "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words")
+                  "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words",
+                  "hours_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
                      "acting_for", "off_topic")
 
