@@ -18,10 +18,11 @@ from tests.conftest import PROJECT, Assistant
 from tests.eval import harness
 from traeningsguide.knowledge import KnowledgeBase
 
-# The target is 0.95; the guide reaches 0.60 (310 of 515 on 2026-12-02, from 0.25 before the
-# fact-level answers). This gate keeps what was reached from slipping back; raise it as answers improve.
+# The target is 0.95; the guide reaches 0.67 (346 of 515 on 2026-12-02, from 0.25 before the
+# fact-level answers and 0.60 at the previous stop). This gate keeps what was reached from slipping back
+# (with a margin of a few conversations); raise it as answers improve.
 TARGET_PASS_RATE = 0.95
-MIN_PASS_RATE = 0.59
+MIN_PASS_RATE = 0.66
 MAX_MEDIAN_WORDS = 45
 MAX_P90_WORDS = 90
 REPORT_DIR = PROJECT / "build" / "eval"
