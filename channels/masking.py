@@ -53,6 +53,20 @@ def require_knowledge() -> None:
         raise RasaException(f"The knowledge base is broken, so the chat channels cannot start.\n{exc}") from None
 
 
+class SourcedCollectingOutputChannel(CollectingOutputChannel):
+    """Rasa's REST collector, with a message's ``custom`` payload (the answer's sources) attached to the
+    message it came with, the answer's last paragraph, instead of sent as a message of its own: a client
+    that ignores ``custom`` sees exactly the text messages it saw before."""
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        last = self.messages[-1] if self.messages else None
+        if last is not None and last.get("recipient_id") == recipient_id and "custom" not in last and \
+                last.get("text"):
+            last["custom"] = json_message
+        else:
+            await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
 class MaskingRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
@@ -84,7 +98,7 @@ class MaskingRestInput(RestInput):
                 return response.stream(
                     self.stream_response(guard, parsed.message, parsed.sender, self.name(), parsed.metadata),
                     content_type="text/event-stream")
-            collector = CollectingOutputChannel()
+            collector = SourcedCollectingOutputChannel()
             message = UserMessage(parsed.message, collector, parsed.sender, input_channel=self.name(),
                                   metadata=parsed.metadata)
             try:

@@ -20,14 +20,14 @@ SLOTS = {"kommune": None, "service": None, "topic": None, "pending": None, "deci
 
 
 def tracker(text: str, intent: str, entities: list[dict[str, Any]] | None = None,
-            ranking: list[dict[str, Any]] | None = None, **slots: Any) -> Tracker:
+            ranking: list[dict[str, Any]] | None = None, channel: str | None = None, **slots: Any) -> Tracker:
     return Tracker(
         sender_id="test",
         slots={**SLOTS, **slots},
         latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99},
                         "entities": entities or [],
                         "intent_ranking": ranking if ranking is not None else [{"name": intent, "confidence": 0.99}]},
-        events=[],
+        events=[{"event": "user", "text": text, "input_channel": channel}] if channel else [],
         paused=False,
         followup_action=None,
         active_loop={},
@@ -102,3 +102,22 @@ def test_missing_intent_is_treated_as_fallback() -> None:
     t.latest_message = {"text": None, "intent": None, "entities": None}
     messages, _ = run(t)
     assert "Det forstod jeg ikke helt" in messages[0]["text"] and messages[0]["buttons"]
+
+
+def test_for_the_rest_channel_an_answer_carries_its_quotes_as_custom_payload() -> None:
+    from traeningsguide.knowledge import knowledge
+
+    holbaek = knowledge().municipalities["holbaek"]
+    t = tracker("hvad koster kørsel i holbæk", "ask_transport", [{"entity": "kommune", "value": "holbaek"}],
+                channel="rest")
+    messages, _ = run(t)
+    custom = messages[0]["custom"]
+    assert [s["title"] for s in custom["sources"]] == [holbaek.source_title]
+    fact = next(f for f in holbaek.facts if "50 kroner" in f.text and f.text in messages[0]["text"])
+    assert fact.quote in custom["sources"][0]["quotes"]
+    known = {f.quote for f in holbaek.facts} | {c.quote for c in holbaek.contacts.values()}
+    assert set(custom["sources"][0]["quotes"]) <= known  # the knowledge base's verbatim quotes, nothing else
+    # other channels (socket.io, the CLI) get the same text without it
+    messages, _ = run(tracker("hvad koster kørsel i holbæk", "ask_transport",
+                              [{"entity": "kommune", "value": "holbaek"}], channel="socketio"))
+    assert not messages[0]["custom"] and "50 kroner" in messages[0]["text"]

@@ -262,6 +262,61 @@ def test_on_a_phone_a_long_answer_opens_at_its_start_and_the_panel_never_scrolls
         context.close()
 
 
+def test_on_a_phone_numbers_call_and_se_kilden_opens_the_quotes_and_answered_buttons_stay_answered(
+        browser: Any, site: str) -> None:
+    """Issue 13, items 2 and 3: phone numbers are tel: links; "Se kilden" opens, in place, the verbatim
+    quotes the answer rests on (from the action's custom payload); a clicked button row is disabled,
+    with the chosen one marked, and reads the same after a reload."""
+    kb = knowledge()
+    quotes = {f.quote for f in kb.municipalities["koege"].facts} | {
+        c.quote for c in kb.municipalities["koege"].contacts.values()}
+    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True)
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    try:
+        p.goto(f"{site}/demo/koege.html")
+        p.click("#tg-launcher")
+        _wait_for_bot(p, 0)
+        p.fill("#tg-input", "hvilket nummer ringer jeg til, hvis jeg skal melde afbud?")
+        p.press("#tg-input", "Enter")
+        _wait_for_bot(p, 1)
+        tel = p.locator("#tg-log .tg-bot a[href^='tel:']").last
+        assert tel.get_attribute("href") == "tel:+4556565649" and tel.inner_text() == "56 56 56 49"
+        sources = p.locator("#tg-log .tg-bot details.tg-sources").last
+        assert sources.get_attribute("open") is None and not sources.locator(".tg-quote").first.is_visible()
+        sources.locator("summary").click()  # by keyboard too: a <summary> is a button
+        shown = sources.locator(".tg-quote").all_inner_texts()
+        assert shown and all(q in quotes for q in shown), shown
+        assert any("5656 5649" in q for q in shown)  # the number, as the source writes it
+        assert "Køge Kommunes side om genoptræning" in sources.locator(".tg-source-title").first.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "widget-phone-source-open.png"))
+        assert _axe(p, "#tg-root") == []  # with a source open
+
+        count = len(_bot_texts(p))
+        p.fill("#tg-input", "hvad indeholder genoptræningen?")
+        p.press("#tg-input", "Enter")
+        _wait_for_bot(p, count)  # the deciding question, with Ja/Nej
+        rows = p.locator("#tg-log .tg-quick-list")
+        row = rows.nth(rows.count() - 1)
+        count = len(_bot_texts(p))
+        row.locator(".tg-quick", has_text="Ja").click()
+        _wait_for_bot(p, count)
+        assert row.locator(".tg-quick", has_text="Nej").is_disabled()
+        assert row.locator(".tg-chosen").inner_text() == "Ja"
+
+        p.reload()
+        if p.get_attribute("#tg-launcher", "aria-expanded") != "true":
+            p.click("#tg-launcher")
+        p.wait_for_function("document.querySelectorAll('#tg-log .tg-chosen').length >= 1")
+        again = p.locator("#tg-log .tg-quick-list", has=p.locator(".tg-chosen")).last
+        assert again.locator(".tg-chosen").inner_text() == "Ja"
+        assert all(b.is_disabled() for b in again.locator(".tg-quick").all())
+        assert p.locator("#tg-log details.tg-sources").count() >= 1  # sources kept too
+    finally:
+        context.close()
+
+
 def test_lookup_page(browser: Any, site: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
     p = context.new_page()

@@ -182,3 +182,13 @@ def test_10_situation(chat: Chat) -> None:
 def test_bad_input_gets_a_reply(chat: Chat) -> None:
     for text in ("", "   ", "😀😀😀", "<script>alert(1)</script>", "x" * 5000):
         chat.say(text)  # no server error (urllib raises on 5xx)
+
+
+# 11. the REST channel: an answer's sources ride on its last message, never as a message of their own
+def test_rest_answer_carries_its_sources_on_its_last_message(chat: Chat) -> None:
+    replies = chat.say("hvad koster kørsel til træning i holbæk?")
+    assert all(r.get("text") for r in replies)  # no message without text (a plain client sees only text)
+    carrying = [r for r in replies if r.get("custom")]
+    assert len(carrying) == 1 and carrying[0] is replies[-1]
+    sources = carrying[0]["custom"]["sources"]
+    assert sources[0]["title"].startswith("Holbæk Kommunes") and any("50 kroner" in q for q in sources[0]["quotes"])

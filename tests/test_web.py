@@ -47,7 +47,8 @@ def test_widget_config_has_danish_texts_and_each_municipalitys_contact(kb: Knowl
     config = web.widget_config(kb)
     assert set(config["texts"]) == {"launcher", "title", "close", "input_label", "send", "typing", "error",
                                     "no_reply", "contact_prefix", "contact_general", "you", "bot", "intro",
-                                    "new", "delete", "delete_confirm", "deleted", "delete_error"}
+                                    "new", "delete", "delete_confirm", "deleted", "delete_error", "sources",
+                                    "sources_intro"}
     # every text the widget uses comes from the config: its built-in fallbacks name the same keys
     script = (PROJECT / "web" / "widget.js").read_text(encoding="utf-8")
     fallbacks = script[script.index("const FALLBACK_TEXTS = {"):script.index("};", script.index("FALLBACK_TEXTS"))]

@@ -67,9 +67,18 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Source:
+    """What an answer rests on: the source's title and the verbatim quotes (shown on "Se kilden")."""
+
+    title: str
+    quotes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Message:
     text: str
     buttons: tuple[Button, ...] = ()
+    sources: tuple[Source, ...] = ()  # for clients that show them; the text names the source anyway
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,7 @@ class Part:
     sure: bool = True
     facts: list[Fact] = field(default_factory=list)
     score: float = 1.0  # how well the best candidate matched
+    quotes: list[str] = field(default_factory=list)  # the verbatim quotes the lines rest on
     about_others: bool = True  # the lines are facts about the one who trains (not the guide's own line)
 
 
@@ -275,6 +285,18 @@ def _answer_line(m: Municipality, s: Scored, kb: KnowledgeBase, english: bool, t
         return f"{sentence} {c.not_stated.text}" if c.not_stated.text else sentence
     sentence = kb.texts["answer"]["not_stated"].format(title=m.source_title, missing=kb.topics[c.topic].missing)
     return f"{sentence} {c.not_stated.text}" if c.not_stated.text else sentence
+
+
+def _quote(s: Scored) -> str:
+    """The verbatim quote a candidate's line rests on ("" for a not-stated entry: silence has none)."""
+    c = s.candidate
+    return c.fact.quote if c.fact else c.contact.quote if c.contact else ""
+
+
+def _sources(m: Municipality, quotes: Iterable[str], contacts: Iterable[Contact] = ()) -> tuple[Source, ...]:
+    """The answer's source: its facts' quotes, then those of the contacts its next step names."""
+    kept = tuple(dict.fromkeys(q for q in (*quotes, *(c.quote for c in contacts)) if q))
+    return (Source(m.source_title, kept),) if kept else ()
 
 
 def _key(s: Scored) -> str:
@@ -409,7 +431,7 @@ class _Answerer:
                 return Part([], _service_contacts(m, services), topic, decide_kind=kind)
         contacts = _candidate_contacts(m, chosen[next(iter(stated))], services) if len(stated) == 1 else \
             _service_contacts(m, services)
-        return Part(lines, contacts, topic, score=best.score)
+        return Part(lines, contacts, topic, score=best.score, quotes=[_quote(chosen[k]) for k in stated])
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
                 q: retrieval.Query) -> Part:
@@ -431,11 +453,13 @@ class _Answerer:
             # source gives that unit no number, every number it does give, each with its unit
             scope = _service_contacts(m, services)
             if not any(c.phone for c in scope) and any(c.phone for c in m.contacts.values()):
-                lines = [answers.next_step(m, c, kb, long_days=True).text for c in m.contacts.values() if c.phone]
-                return Part([" ".join(lines)], scope, CONTACT_TOPIC, score=best.score)
+                phoned_contacts = [c for c in m.contacts.values() if c.phone]
+                lines = [answers.next_step(m, c, kb, long_days=True).text for c in phoned_contacts]
+                return Part([" ".join(lines)], scope, CONTACT_TOPIC, score=best.score,
+                            quotes=[c.quote for c in phoned_contacts])
             if len(scope) > 1:  # no unit for all the services asked about: each service's own
                 text = answers.steps(m, scope, kb, long_days=True).text
-                return Part([text], scope, CONTACT_TOPIC, score=best.score)
+                return Part([text], scope, CONTACT_TOPIC, score=best.score, quotes=[c.quote for c in scope])
             best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope[0].id), best)
         lines = [_answer_line(m, best, kb, self.english, q.terms)]
         facts = [best.candidate.fact] if best.candidate.fact else []
@@ -454,8 +478,9 @@ class _Answerer:
             rest = {f.text for f in m.facts if f.topic == best.candidate.topic and set(f.services) & set(services)}
             if rest - shown:
                 more = best.candidate.topic
+        quotes = [f.quote for f in facts] or ([best.candidate.contact.quote] if best.candidate.contact else [])
         return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more,
-                    facts=facts, score=best.score)
+                    facts=facts, score=best.score, quotes=quotes)
 
     def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
@@ -790,7 +815,8 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
     buttons = tuple(more_button(t, kb) for t in dict.fromkeys(p.more for p in parts if p.more))[:2]
     topics = [p.topic for p in parts if p.topic]
     new = replace(new, topic=topics[0] if topics else state.topic)
-    return Turn((*opening, Message(reply, buttons)), new)
+    sources = _sources(m, (q for p in parts for q in p.quotes), () if is_contact else first.contacts)
+    return Turn((*opening, Message(reply, buttons, sources)), new)
 
 
 def _topic_overview(state: State, topic: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
@@ -810,7 +836,8 @@ def _more(state: State, entities: Mapping[str, Iterable[str]], kb: KnowledgeBase
     m = kb.municipalities[state.kommune]
     services, _ = _scope(m, state, kb)
     result = answers.answer(m.id, topic, None, kb, services=services)
-    return Turn((*opening, Message(result.render())), replace(state, topic=topic))
+    sources = _sources(m, (f.quote for part in result.parts for f in part.facts))
+    return Turn((*opening, Message(result.render(), sources=sources)), replace(state, topic=topic))
 
 
 def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, opening: list[Message],
@@ -848,14 +875,19 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
     by_municipality = {a.municipality_id: a for a in answers.compare(topic, state.service, kb)
                        if a.municipality_id in ids}
     lines, titles = [], []
+    shown: list[Source] = []
     for mid in sorted(ids, key=lambda i: kb.municipalities[i].short_name):
         m = kb.municipalities[mid]
         body = _compare_line(m, by_municipality[mid], q, topic, state, kb, english)
         lines.append(f"• {d['compare_item'].format(name=m.short_name, text=body)}")
         titles.append(m.source_title)
+        # the quotes of the facts (and, for whom to call, the units) the line gives
+        quotes = [f.quote for f in m.facts if f.text in body]
+        quotes += [c.quote for c in m.contacts.values() if topic == CONTACT_TOPIC and c.name in body]
+        shown += _sources(m, quotes)
     sources = d["compare_sources"].format(titles="; ".join(titles))
     parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines), sources]
-    return Turn((*opening, Message("\n\n".join(parts))), replace(new_state, topic=topic))
+    return Turn((*opening, Message("\n\n".join(parts), sources=tuple(shown))), replace(new_state, topic=topic))
 
 
 def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, topic: str, state: State,

@@ -47,7 +47,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 # the widget's texts (texts.yml web.widget_<key>; widget-config.json "texts" without the prefix)
 WIDGET_TEXT_KEYS = ("launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply",
                     "contact_prefix", "contact_general", "you", "bot", "intro", "new", "delete", "delete_confirm",
-                    "deleted", "delete_error")
+                    "deleted", "delete_error", "sources", "sources_intro")
 TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
                "hours_not_stated": frozenset({"title"}),

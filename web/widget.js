@@ -10,12 +10,16 @@
     send: "Send", typing: "Skriver …", error: "Der opstod en fejl.", no_reply: "Intet svar.",
     contact_prefix: "Kontakt:", contact_general: "Kontakt din kommune.",
     you: "Dig", bot: "Træningsguiden", intro: "Hej! Skriv dit spørgsmål.", new: "Ny samtale",
-    delete: "Slet samtale", delete_confirm: "Slet samtalen?", deleted: "Slettet.", delete_error: "Fejl."
+    delete: "Slet samtale", delete_confirm: "Slet samtalen?", deleted: "Slettet.", delete_error: "Fejl.",
+    sources: "Se kilden", sources_intro: "Kilde:"
   };
   const KOMMUNER = ["koege", "holbaek", "hedensted", "roedovre", "roskilde"];
   const TIMEOUT_MS = 15000;
   const MAX_HISTORY = 100;
   const URL_RE = /(https?:\/\/[^\s]+|www\.[^\s]+)/;
+  // A Danish phone number as the guide writes it ("56 67 26 26"): a tel: link in the bot's messages.
+  const PHONE_RE = /(?<!\d ?)(\d{2} \d{2} \d{2} \d{2})(?! ?\d)/;
+  const MAX_QUOTES = 12;
   // The masking rule of traeningsguide/privacy.py: runs of 8+ digits with any separator people use
   // between groups (spaces, hyphen, dashes, minus, slash, dot, underscore; one mark with spaces around
   // it), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
@@ -80,13 +84,29 @@
       .map((b) => ({ title: String(b.title || b.payload), payload: String(b.payload || b.title) }));
   }
 
+  // The answer's sources from the server's "custom" payload: [{title, quotes: [...]}], texts only.
+  function cleanSources(sources) {
+    if (!Array.isArray(sources)) return [];
+    return sources.filter((s) => s && typeof s.title === "string" && Array.isArray(s.quotes))
+      .map((s) => ({ title: s.title, quotes: s.quotes.filter((q) => typeof q === "string" && q).slice(0, MAX_QUOTES) }))
+      .filter((s) => s.quotes.length);
+  }
+
+  // A history entry as kept in localStorage (a clicked button row remembers which one was chosen).
+  function entry(m) {
+    const e = { from: m.from, text: m.text, buttons: cleanButtons(m.buttons) };
+    const sources = m.from === "bot" ? cleanSources(m.sources) : [];
+    if (sources.length) e.sources = sources;
+    if (Number.isInteger(m.chosen) && m.chosen >= 0 && m.chosen < e.buttons.length) e.chosen = m.chosen;
+    return e;
+  }
+
   let history = [];
   try {
     const saved = JSON.parse(load(HISTORY_KEY) || "[]");
     if (Array.isArray(saved)) {
       history = saved.filter((m) => m && (m.from === "user" || m.from === "bot") && typeof m.text === "string")
-        .map((m) => ({ from: m.from, text: m.from === "user" ? maskPersonalNumbers(m.text) : m.text,
-          buttons: cleanButtons(m.buttons) }))
+        .map((m) => entry(Object.assign({}, m, { text: m.from === "user" ? maskPersonalNumbers(m.text) : m.text })))
         .slice(-MAX_HISTORY);
     }
   } catch (e) { history = []; }
@@ -111,11 +131,20 @@
     } catch (e) { return null; }
   }
 
-  // Append text with clickable URLs; never uses innerHTML.
-  function appendRich(parent, text) {
+  // Phone numbers as tel: links (the bot's messages only: a citizen's own digits are masked anyway).
+  function appendPhones(parent, text, phones) {
+    (phones ? text.split(PHONE_RE) : [text]).forEach((part, i) => {
+      if (!part) return;
+      if (i % 2 === 0) parent.appendChild(document.createTextNode(part));
+      else parent.appendChild(el("a", { href: "tel:+45" + part.replace(/ /g, ""), class: "tg-tel", text: part }));
+    });
+  }
+
+  // Append text with clickable URLs (and, for the bot, phone numbers); never uses innerHTML.
+  function appendRich(parent, text, phones) {
     text.split(URL_RE).forEach((part, i) => {
       if (!part) return;
-      if (i % 2 === 0) { parent.appendChild(document.createTextNode(part)); return; }
+      if (i % 2 === 0) { appendPhones(parent, part, phones); return; }
       const m = part.match(/^(.*?)([.,;:!?)\]]*)$/); // trailing punctuation stays text
       const href = safeHref(m[1]);
       if (href) {
@@ -133,22 +162,49 @@
   let started = false;
   let queue = Promise.resolve(); // requests are sent one at a time, in order
 
+  // "Se kilden": the verbatim quotes the answer rests on, opened in place (a native <details>).
+  function renderSources(sources) {
+    const details = el("details", { class: "tg-sources" }, [el("summary", { text: T.sources })]);
+    sources.forEach((s) => {
+      details.appendChild(el("p", { class: "tg-source-title", text: T.sources_intro + " " + s.title }));
+      s.quotes.forEach((q) => details.appendChild(el("blockquote", { class: "tg-quote", text: q })));
+    });
+    return details;
+  }
+
+  // A row of buttons is answered once: the clicked one is marked and the row disabled, kept in the
+  // history so that it reads the same after a reload.
+  function markChosen(list, index) {
+    Array.prototype.forEach.call(list.querySelectorAll("button"), (b, i) => {
+      b.disabled = true;
+      if (i === index) { b.classList.add("tg-chosen"); b.setAttribute("aria-pressed", "true"); }
+    });
+  }
+
   function renderMessage(m) {
     const isUser = m.from === "user";
     const node = el("div", { class: "tg-msg " + (isUser ? "tg-user" : "tg-bot") }, [
       el("span", { class: "tg-sr", text: (isUser ? T.you : T.bot) + ": " })
     ]);
     const body = el("span", { class: "tg-text" });
-    appendRich(body, m.text || "");
+    appendRich(body, m.text || "", !isUser);
     node.appendChild(body);
+    if (m.sources && m.sources.length) node.appendChild(renderSources(m.sources));
     if (m.buttons && m.buttons.length) {
       const list = el("div", { class: "tg-quick-list" });
-      m.buttons.forEach((b) => {
+      m.buttons.forEach((b, i) => {
         const btn = el("button", { type: "button", class: "tg-quick", text: b.title });
-        btn.addEventListener("click", () => sendUser(b.title, b.payload));
+        btn.addEventListener("click", () => {
+          if (btn.disabled) return;
+          m.chosen = i;
+          markChosen(list, i);
+          store(HISTORY_KEY, JSON.stringify(history));
+          sendUser(b.title, b.payload);
+        });
         list.appendChild(btn);
       });
       node.appendChild(list);
+      if (Number.isInteger(m.chosen)) markChosen(list, m.chosen);
     }
     log.appendChild(node);
     log.scrollTop = log.scrollHeight;
@@ -170,9 +226,10 @@
 
   // Show a message; persist it unless persist === false.
   function add(m, persist) {
-    const node = renderMessage(m);
+    const kept = entry(m);
+    const node = renderMessage(kept);
     if (persist === false) return node;
-    history.push({ from: m.from, text: m.text, buttons: m.buttons || [] });
+    history.push(kept);
     history = history.slice(-MAX_HISTORY);
     store(HISTORY_KEY, JSON.stringify(history));
     return node;
@@ -214,7 +271,7 @@
       const users = log.querySelectorAll(".tg-user");
       const asked = silent || !users.length ? null : users[users.length - 1];
       const shown = replies.map((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "",
-        buttons: cleanButtons(r.buttons) }));
+        buttons: r.buttons, sources: r.custom && typeof r.custom === "object" ? r.custom.sources : null }));
       reveal(asked, shown[0]);
     } catch (e) {
       failure = T.error;
@@ -333,7 +390,7 @@
     });
 
     document.body.appendChild(root);
-    history.forEach((m) => renderMessage(m)); // re-render the saved conversation
+    history.forEach((m) => renderMessage(m)); // re-render the saved conversation (the entries themselves)
   }
 
   // ---- Bootstrap: load CSS and config in parallel, then build the widget ----
