@@ -330,10 +330,49 @@ def test_lookup_page(browser: Any, site: str) -> None:
     visible = p.locator("tbody tr:visible").count()
     assert 0 < visible < len(knowledge().topics)
     p.fill("#filter", "")
+    # all five side by side at 1280 px: nothing cut off, no long link spilling out of its cell
+    fits = p.evaluate("""() => {
+        const region = document.getElementById("matrix");
+        const spill = [...region.querySelectorAll("td")].filter((td) => td.scrollWidth > td.clientWidth + 1).length;
+        return {region: region.scrollWidth - region.clientWidth, page: document.documentElement.scrollWidth, spill};
+    }""")
+    assert fits["region"] <= 1 and fits["page"] <= 1280 and fits["spill"] == 0, fits
     ARTIFACTS.mkdir(exist_ok=True)
     p.screenshot(path=str(ARTIFACTS / "lookup.png"), full_page=False)
     assert _axe(p, "body") == []
     context.close()
+
+
+def test_lookup_page_narrowed_to_one_municipality_for_an_agent_on_the_phone(browser: Any, site: str) -> None:
+    """Issue 13, item 5: choose Køge (one column, its contacts on top), and "køge kørsel" in the search
+    box narrows to that one answer; by keyboard only."""
+    kb = knowledge()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="da-DK")
+    p = context.new_page()
+    try:
+        p.goto(f"{site}/lookup.html")
+        p.focus("#kommune")
+        p.keyboard.press("End")  # the last option of the list, by keyboard
+        last = sorted(kb.municipalities.values(), key=lambda m: m.short_name.casefold())[-1]
+        assert p.input_value("#kommune") == last.id
+        p.select_option("#kommune", "koege")
+        shown = p.locator("thead th:visible").all_inner_texts()
+        assert shown[1:] == ["Køge"], shown
+        contacts = p.locator(".kommune-contacts[data-contacts='koege']")
+        assert contacts.is_visible() and "56 67 26 26" in contacts.inner_text()
+        assert not p.locator(".kommune-contacts[data-contacts='holbaek']").is_visible()
+        assert "50 kroner" not in p.locator("#matrix").inner_text()  # Holbæk's price is not on screen
+        p.select_option("#kommune", "")
+        p.focus("#filter")
+        p.keyboard.type("koege korsel")  # as typed without æ/ø
+        rows = p.locator("tbody tr:visible")
+        assert p.locator("thead th:visible").all_inner_texts()[1:] == ["Køge"]  # the name chose the column
+        assert p.locator("#topic-transport").is_visible() and rows.count() <= 3, rows.all_inner_texts()
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "lookup-koege.png"), full_page=False)
+        assert _axe(p, "body") == []
+    finally:
+        context.close()
 
 
 def test_server_down_shows_the_contact(page: Any, site: str, assistant: Assistant) -> None:

@@ -187,7 +187,7 @@ class _Documents:
             words += [w for w in self.by_suffix.get(term[-MIN_HEAD:], ()) if w.endswith(term) and w not in words]
         if not words:  # an inflected form the lemma table does not know: "toilettet" -> "toilet" (toiletbesøg)
             base = _stem(term)
-            base = base[:-1] if len(base) > MIN_PREFIX and base[-1] == base[-2] and base[-1] not in "aeiouyæøå" \
+            base = base[:-1] if len(base) > MIN_PREFIX and base[-1] == base[-2] and base[-1] not in "aeiouy" \
                 else base
             if base != term and len(base) >= MIN_PREFIX + 1:
                 words = [w for w in self.by_prefix.get(base[:MIN_PREFIX], ()) if w.startswith(base)]
