@@ -29,7 +29,7 @@ from typing import Any
 import rasa.utils.endpoints
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -142,6 +142,23 @@ _LOG_FILTER = _MaskingLogFilter()
 _SOCKET_LOGGERS = ("engineio.server", "socketio.server")
 
 
+def _hard_line_breaks(text: str) -> str:
+    """Each message (a paragraph) keeps its single line breaks in clients that read it as Markdown
+    (rasa-webchat): a line ends with two spaces, Markdown's hard break; plain clients see the same text."""
+    return "\n\n".join("  \n".join(line.rstrip() for line in part.split("\n")) for part in text.split("\n\n"))
+
+
+class LineKeepingSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output with the bot's lists and line breaks kept for Markdown clients."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await super().send_text_message(recipient_id, _hard_line_breaks(text), **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
+                                     **kwargs: Any) -> None:
+        await super().send_text_with_buttons(recipient_id, _hard_line_breaks(text), buttons, **kwargs)
+
+
 class MaskingSocketIOInput(SocketIOInput):
     """Rasa's socket.io channel (same events, /socket.io) with the same guard as REST; malformed
     events get a short Danish bot message instead of an exception in the handler."""
@@ -157,7 +174,14 @@ class MaskingSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         guard = TurnGuard(on_new_message)
-        webhook = super().blueprint(guard)
+
+        async def keep_lines(message: UserMessage) -> None:  # Rasa's handler makes a plain SocketIOOutput
+            out = message.output_channel
+            if type(out) is SocketIOOutput:
+                message.output_channel = LineKeepingSocketIOOutput(out.sio, out.bot_message_evt)
+            await guard(message)
+
+        webhook = super().blueprint(keep_lines)
         guard.attach(webhook)
         for name in _SOCKET_LOGGERS:
             if _LOG_FILTER not in logging.getLogger(name).filters:

@@ -7,6 +7,7 @@ The tests run in file order: the last one stops this module's Rasa server to sho
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -373,6 +374,66 @@ def test_lookup_page_narrowed_to_one_municipality_for_an_agent_on_the_phone(brow
         assert _axe(p, "body") == []
     finally:
         context.close()
+
+
+WEBCHAT = PROJECT / "build" / "node" / "rasa-webchat" / "lib" / "index.js"
+WEBCHAT_PAGE = """<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>rasa-webchat</title></head>
+<body><div id="webchat"></div><script src="index.js"></script><script>
+WebChat.default({socketUrl: %(server)s, socketPath: "/socket.io/", embedded: true, title: "Træningsguide",
+  initPayload: '/inform_kommune{"kommune":"koege"}', customMessageDelay: () => 50,
+  params: {storage: "local"}}, document.getElementById("webchat"));
+</script></body></html>"""
+
+
+def test_rasa_webchat_holds_a_conversation_over_the_websocket(browser: Any, assistant: Assistant,
+                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 13, item 4: a municipality that already runs rasa-webchat (installed from the npm registry by
+    `make browser`) points it at our socket.io channel, as README shows: three turns keep their context
+    ("og i Holbæk?"), a list keeps its lines, and the conversation is still there after a reload."""
+    if not WEBCHAT.exists():
+        pytest.fail(f"{WEBCHAT} is missing: run `make browser` (make test does)")
+    out = tmp_path_factory.mktemp("webchat")
+    shutil.copyfile(WEBCHAT, out / "index.js")
+    (out / "index.html").write_text(WEBCHAT_PAGE % {"server": json.dumps(assistant.url)}, encoding="utf-8")
+    httpd = web.make_server(out, "127.0.0.1", free_port())
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    context = browser.new_context(locale="da-DK", viewport={"width": 1024, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    sockets: list[str] = []
+    p.on("websocket", lambda ws: sockets.append(ws.url))
+
+    def responses() -> list[str]:
+        return p.locator(".rw-response").all_inner_texts()
+
+    def ask(text: str, before: int) -> str:
+        p.fill(".rw-new-message", text)
+        p.keyboard.press("Enter")
+        p.wait_for_function(f"document.querySelectorAll('.rw-response').length > {before}")
+        p.wait_for_timeout(1500)  # the rest of the reply's messages
+        return "\n".join(responses()[before:])
+
+    try:
+        p.goto(f"http://127.0.0.1:{httpd.server_address[1]}/index.html")
+        p.wait_for_function("document.querySelectorAll('.rw-response').length > 0")  # the greeting for Køge
+        first = ask("hvad koster genoptræning?", len(responses()))
+        assert "gratis" in first and "Hvilken kommune" not in first, first
+        second = ask("og i Holbæk?", len(responses()))
+        assert "Holbæk" in second and "gratis" in second, second
+        third = ask("hvad koster kørsel til træningen?", len(responses()))
+        assert "50 kroner" in third, third
+        assert any("/socket.io/" in url and "transport=websocket" in url for url in sockets), sockets
+        # a multi-line message keeps its lines (Markdown hard breaks), not one run-on paragraph
+        assert p.evaluate("[...document.querySelectorAll('.rw-response')].some((r) => r.querySelector('br'))")
+        count = len(responses())
+        p.reload()
+        p.wait_for_function(f"document.querySelectorAll('.rw-response').length >= {count}")
+        assert "50 kroner" in "\n".join(responses())
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "rasa-webchat.png"))
+    finally:
+        context.close()
+        httpd.shutdown()
 
 
 def test_server_down_shows_the_contact(page: Any, site: str, assistant: Assistant) -> None:

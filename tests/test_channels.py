@@ -358,3 +358,12 @@ def test_socketio_masks_answers_and_refuses_malformed_events(shared_assistant: A
             "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'", (session,))]
     assert stored and "######-####" in stored[0]
     assert not any(CPR in row or "0101501234" in row or "010150" in row for row in stored)
+
+
+def test_socketio_lines_keep_their_breaks_for_markdown_clients() -> None:
+    from channels.masking import _hard_line_breaks
+
+    text = "Genoptræning: gratis.\n• Holbæk: 50 kroner\n• Køge: takst\n\nKilde: Holbæk Kommunes …"
+    kept = _hard_line_breaks(text)
+    assert kept == "Genoptræning: gratis.  \n• Holbæk: 50 kroner  \n• Køge: takst\n\nKilde: Holbæk Kommunes …"
+    assert kept.split("\n\n")[1] == "Kilde: Holbæk Kommunes …"  # a paragraph is still one message, same end
