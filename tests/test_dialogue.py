@@ -428,3 +428,14 @@ def test_a_follow_up_with_a_question_word_asks_about_the_last_answer_not_small_t
                   kommune="roskilde").state
     turn = _turn(kb, state, "bot_challenge", "og hvem er det så der træner en?", confidence=0.6)
     assert "fysioterapeut" in _text(turn) and "digital assistent" not in _text(turn), _text(turn)
+
+
+def test_a_deciding_question_the_citizen_cannot_answer_is_not_asked_again(kb: KnowledgeBase) -> None:
+    asked = _turn(kb, State(), "ask_content", "hvad indeholder genoptræningen i Køge?", kommune="koege")
+    assert asked.messages[-1].text == "Har du fået en genoptræningsplan fra sygehuset?"
+    assert [b.title for b in asked.messages[-1].buttons] == ["Ja", "Nej"]
+    for reply in ("det ved jeg ikke", "hvad mener du?"):
+        turn = _turn(kb, asked.state, "nlu_fallback", reply, confidence=0.4)
+        text = _text(turn)
+        assert "genoptræningsplan fra sygehuset?" not in text and "Hvad vil du gerne vide" not in text, text
+        assert "Kilde: Køge Kommunes" in text and turn.state.decide_kind is None

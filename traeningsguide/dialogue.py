@@ -610,6 +610,11 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
         elif not kind:
             state = replace(state, service=None, excluded=(*state.excluded, before.decide_kind))
         return _answer(replace(state, decide_kind=None), state.question, kb, opening, priors, reading, reuse=True)
+    if before.decide_kind and state.question and not covered and not _content_terms(text, kb) and not (
+            topics_for_intent(intent, kb) and priors_confidence(ranking, intent) >= SURE_INTENT):
+        # "det ved jeg ikke": the deciding question is not asked again; each service, briefly
+        return _answer(replace(state, decide_kind=None), state.question, kb, opening, {}, reading, reuse=True,
+                       listed=True)
     state = replace(state, decide_kind=None)
 
     if len(covered) > 1 or reading.compare and not (len(covered) == 1 and not _compare_words(text, kb)):
@@ -756,8 +761,10 @@ def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: 
 
 
 def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], priors: Mapping[str, float],
-            reading: questions.Reading, reuse: bool = False, carry: bool = False) -> Turn:
+            reading: questions.Reading, reuse: bool = False, carry: bool = False, listed: bool = False) -> Turn:
     """Answer the question(s) in ``text`` for the state's municipality (or ask which municipality).
+
+    ``listed``: the services are listed briefly, never the deciding question (it was not answered).
 
     ``reuse``: ``text`` is the conversation's last question, asked again; ``carry``: ``text`` is a
     follow-up that changes one thing, read together with the last question.
@@ -774,7 +781,7 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
         context = None if asked[0] == text else text
         if carry and state.question:
             context = state.question if context is None else f"{context} {state.question}"
-        parts.append(answerer.part(m, asked[0], context=context, last_topic=last,
+        parts.append(answerer.part(m, asked[0], context=context, last_topic=last, compare=listed,
                                    previous=state.question if carry and not reuse else None))
     else:  # each question read with the story around them, not with the other questions
         story = text
@@ -782,7 +789,7 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
             story = story.replace(question, " ")
         story = story if len(_content_terms(story, kb)) else ""
         for question in asked:
-            parts.append(answerer.part(m, question, context=story or None, last_topic=last))
+            parts.append(answerer.part(m, question, context=story or None, last_topic=last, compare=listed))
         parts = [p for p in parts if p.score >= MAYBE or p.decide_kind] or parts[:1]
     new = replace(state, pending=False, question=text if not reuse else state.question)
     deciding = next((p for p in parts if p.decide_kind), None)
