@@ -48,7 +48,8 @@ SPECIFIC_SHARE = 0.5  # … and another service is listed only when its fact mat
 # a contact question matching no unit's name this well gets the unit of the services asked about; a unit
 # the source gives no number for, where it gives others one, is the answer only when named this clearly
 SPECIFIC_CONTACT, NAMED_CONTACT = 0.15, 0.5
-CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less
+CONTEXT_WEIGHT = 0.9  # a question read with its story or the last question counts a little less …
+SHORT_QUESTION_TERMS = 2  # … unless the question alone has this few words of its own
 REPEAT = 0.85  # a follow-up: the fact that answered the last question, unless the follow-up alone asks for it
 SECOND_FACT = 0.7  # a second fact of the same topic joins when its own match is this close to the first
 MAX_ANSWER_WORDS = 35  # the second fact only when both together stay this short
@@ -344,7 +345,9 @@ class _Answerer:
         best = {id(s.candidate): s for s in ranked}
         for s in self.index.rank(wide, m.id, services, priors=self.priors, last_topic=last_topic,
                                  conditional=conditional):
-            discounted = replace(s, score=s.score * CONTEXT_WEIGHT)
+            # a short question ("kan der være nogen, der følger ham?") leans on its story fully
+            weight = 1.0 if len(q.terms) <= SHORT_QUESTION_TERMS else CONTEXT_WEIGHT
+            discounted = replace(s, score=s.score * weight)
             if discounted.score > best[id(s.candidate)].score:
                 best[id(s.candidate)] = discounted
         if previous and ranked:
