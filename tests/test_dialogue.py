@@ -439,3 +439,20 @@ def test_a_deciding_question_the_citizen_cannot_answer_is_not_asked_again(kb: Kn
         text = _text(turn)
         assert "genoptræningsplan fra sygehuset?" not in text and "Hvad vil du gerne vide" not in text, text
         assert "Kilde: Køge Kommunes" in text and turn.state.decide_kind is None
+
+
+def test_an_answer_and_a_comparison_carry_the_quotes_they_rest_on(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_transport", "hvad koster kørsel i Holbæk?", kommune="holbaek")
+    (source,) = turn.messages[0].sources
+    holbaek = kb.municipalities["holbaek"]
+    assert source.title == holbaek.source_title
+    stated = [f for f in holbaek.facts if f.text in turn.messages[0].text]
+    assert stated and all(f.quote in source.quotes for f in stated)
+    compare = _turn(kb, State(), "ask_transport", "hvilke kommuner tager penge for kørsel?")
+    titles = [s.title for s in compare.messages[-1].sources]
+    assert len(titles) >= 3 and len(set(titles)) == len(titles)
+    for s in compare.messages[-1].sources:  # each municipality's quotes are its own facts' or contacts'
+        m = next(m for m in kb.municipalities.values() if m.source_title == s.title)
+        assert set(s.quotes) <= {f.quote for f in m.facts} | {c.quote for c in m.contacts.values()}
+    # the guide's own lines (unsure, small talk) carry none
+    assert not _turn(kb, State(), "greet", "hej").messages[0].sources
