@@ -40,17 +40,22 @@ def latest_entities(tracker: Tracker) -> dict[str, list[str]]:
 SOURCES_CHANNELS = {"rest"}  # the channels whose clients get the quotes as structured data (the widget's)
 
 
-def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn, channel: str | None = None) -> list[EventType]:
+def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn, channel: str | None = None,
+         slots: dict[str, Any] | None = None) -> list[EventType]:
     """The turn's messages; for the REST channel each answer also carries its sources as Rasa's
     ``custom`` payload ({"sources": [{"title", "quotes"}]}), which the REST channel attaches to the
-    answer's last message. Other clients get the same text (it names the source) without it."""
+    answer's last message. Other clients get the same text (it names the source) without it.
+    Only the slots that changed from ``slots`` are set: a turn stores a few events, not all eleven
+    slots again (the conversation Rasa reads and sends back every turn grows less)."""
     for message in turn.messages:
         buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
         custom = None
         if message.sources and channel in SOURCES_CHANNELS:
             custom = {"sources": [{"title": s.title, "quotes": list(s.quotes)} for s in message.sources]}
         dispatcher.utter_message(text=message.text, buttons=buttons or None, json_message=custom)
-    return [SlotSet(name, value) for name, value in turn.state.as_slots().items()]
+    before = slots or {}
+    return [SlotSet(name, value) for name, value in turn.state.as_slots().items()
+            if slots is None or before.get(name) != value]
 
 
 class ActionAnswer(Action):
@@ -75,4 +80,4 @@ class ActionAnswer(Action):
                 logger.exception("action_answer could not build the error reply")
                 dispatcher.utter_message(response="utter_error")
                 return []
-        return send(dispatcher, turn, tracker.get_latest_input_channel())
+        return send(dispatcher, turn, tracker.get_latest_input_channel(), tracker.current_slot_values())

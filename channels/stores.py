@@ -30,7 +30,10 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
@@ -124,11 +127,56 @@ def _wal(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-class PostgresTrackerStore(RetentionMixin, SQLTrackerStore):
-    """Rasa's SQLTrackerStore (PostgreSQL in deploy/), with retention and ``forget``."""
+DEFAULT_SESSION_EVENTS = 60
+ROLLED = "traeningsguide_rolled"  # SessionStarted metadata: a rolled session, not a new conversation
 
 
-class SQLiteTrackerStore(RetentionMixin, SQLTrackerStore):
+def session_events() -> int:
+    """TRAENINGSGUIDE_SESSION_EVENTS: events a conversation session holds before it rolls (0: never)."""
+    raw = os.environ.get("TRAENINGSGUIDE_SESSION_EVENTS", "").strip()
+    try:
+        value = int(raw) if raw else DEFAULT_SESSION_EVENTS
+    except ValueError:
+        logger.warning("TRAENINGSGUIDE_SESSION_EVENTS=%r is not a whole number; using %d", raw,
+                       DEFAULT_SESSION_EVENTS)
+        return DEFAULT_SESSION_EVENTS
+    return max(value, 0)
+
+
+class RollingSessionMixin:
+    """A long conversation costs the same per turn as a short one.
+
+    Rasa reads the whole current session from the store every turn, replays it for the policies,
+    sends it to the action server and back (issue 14: 30 ms at turn 1, 578 ms at turn 300). The guide's
+    dialogue needs only its state, which lives in slots. So when a turn ends (the last event is
+    ``action_listen``) and the session holds more than TRAENINGSGUIDE_SESSION_EVENTS events, the store
+    appends what Rasa itself appends when a session expires with ``carry_over_slots``: a
+    ``session_started`` (marked as rolled in its metadata), one ``slot`` event per slot that is set, and
+    ``action_listen``. Rasa then reads only from there. Nothing is deleted (retention and "Slet samtale"
+    work on the whole conversation) and the citizen notices nothing: the pending question, "og i …?"
+    and the deciding question all live in the slots, across replicas too (the store is shared).
+    """
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        limit = session_events()
+        events = tracker.events
+        if limit and len(events) > limit and isinstance(events[-1], ActionExecuted) \
+                and events[-1].action_name == ACTION_LISTEN_NAME:
+            # one timestamp for all: Rasa reads a session from its session_started on, by timestamp
+            now = time.time()
+            carried = [SlotSet(slot.name, slot.value, timestamp=now) for slot in tracker.slots.values()
+                       if slot.value != slot.initial_value]
+            for event in (SessionStarted(metadata={ROLLED: True}, timestamp=now), *carried,
+                          ActionExecuted(ACTION_LISTEN_NAME, timestamp=now)):
+                tracker.update(event)
+        await super().save(tracker)  # type: ignore[misc]
+
+
+class PostgresTrackerStore(RollingSessionMixin, RetentionMixin, SQLTrackerStore):
+    """Rasa's SQLTrackerStore (PostgreSQL in deploy/), with retention, ``forget`` and rolling sessions."""
+
+
+class SQLiteTrackerStore(RollingSessionMixin, RetentionMixin, SQLTrackerStore):
     """Rasa's SQLTrackerStore on a SQLite file with pooled connections and write-ahead logging."""
 
     def __init__(self, domain: Domain | None = None, db: str = "rasa.db", event_broker: EventBroker | None = None,

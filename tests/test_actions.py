@@ -72,12 +72,20 @@ def test_pending_question_answered_from_slots() -> None:
     assert "gratis" in messages[0]["text"]
 
 
-def test_returns_slot_events_for_every_state_field() -> None:
+def test_returns_slot_events_for_the_state_fields_that_changed() -> None:
+    from traeningsguide.dialogue import State
+
     dispatcher = CollectingDispatcher()
     events = ActionAnswer().run(dispatcher, tracker("pris i køge", "ask_cost"), {})
     assert all(isinstance(e, dict) and e["event"] == "slot" for e in events)
-    assert {e["name"] for e in events} == set(SLOTS)
-    assert SlotSet("kommune", "koege") in events
+    assert set(State().as_slots()) == set(SLOTS)  # every slot is a state field
+    assert SlotSet("kommune", "koege") in events and SlotSet("question", "pris i køge") in events
+    assert all(e["value"] != SLOTS[e["name"]] for e in events)  # only what changed (here: from unset)
+    # the same turn again from the state it left: nothing to set but what the turn itself changes
+    after = {**SLOTS, **{e["name"]: e["value"] for e in events}}
+    again = ActionAnswer().run(CollectingDispatcher(), tracker("pris i køge", "ask_cost", **after), {})
+    assert {e["name"] for e in again} < {e["name"] for e in events}
+    assert all(after[e["name"]] != e["value"] for e in again)
 
 
 def test_an_error_inside_gives_a_polite_message_with_the_contact(caplog: pytest.LogCaptureFixture) -> None:
@@ -85,7 +93,7 @@ def test_an_error_inside_gives_a_polite_message_with_the_contact(caplog: pytest.
         messages, slots = run(tracker("min mor 010150-1234 hvad koster det", "ask_cost", kommune="hedensted"))
     assert "Beklager" in messages[0]["text"]
     assert "79 91 82 50" in messages[1]["text"]
-    assert slots["kommune"] == "hedensted"
+    assert slots.get("kommune", "hedensted") == "hedensted"  # the state is kept (unchanged: not set again)
     assert "010150" not in caplog.text  # the user's text (personal data) is not logged
 
 

@@ -231,3 +231,37 @@ def test_sigkill_while_clients_are_sending_loses_no_answered_turn(assistant: Ass
         assert_answers(say(assistant.webhook, c.sender, "hvad koster genoptræning i Holbæk?"), "holbaek", "cost")
         assert_answers(say(assistant.webhook, c.sender, "og i Køge?"), "koege", "cost")
         assert stored_user_texts(assistant.tracker_db)[c.sender][:len(c.answered)] == c.answered
+
+
+# --------------------------------------------------------------------------------------------
+# 4. a long conversation rolls its session (issue 14): same answers, bounded reads, nothing deleted
+
+def test_a_long_conversation_rolls_its_session_and_keeps_every_thread(tmp_path: Path) -> None:
+    """With TRAENINGSGUIDE_SESSION_EVENTS=15 the session rolls every two turns or so; the pending
+    question, "og i …?", the deciding question and a restart still work across the rolls, every turn
+    stays in the store, and what Rasa reads per turn stays bounded."""
+    with Assistant(tmp_path, extra_env={"TRAENINGSGUIDE_SESSION_EVENTS": "15"}) as a:
+        sender = _sender("long")
+        for _ in range(3):  # enough turns for several rolls
+            assert_answers(say(a.webhook, sender, "hvor mange gange om ugen træner man i hedensted"),
+                           "hedensted", "frequency")
+            assert_answers(say(a.webhook, sender, "og i Rødovre?"), "roedovre", "frequency")
+        say(a.webhook, sender, "/restart")  # a restart forgets the municipality …
+        assert "Hvilken kommune" in say(a.webhook, sender, "hvad koster kørsel til genoptræning?")
+        say(a.webhook, sender, "tak")  # a turn (and a roll) between the question and its answer
+        assert_answers(say(a.webhook, sender, "Køge"), "koege", "transport")
+        decide = say(a.webhook, sender, "hvad indeholder genoptræningen?")
+        assert "genoptræningsplan fra sygehuset?" in decide, decide
+        say(a.webhook, sender, "tak")  # another turn (and roll) between the question and "ja"
+        reply = say(a.webhook, sender, "ja")
+        assert "genoptræningsplan fra sygehuset?" not in reply, reply
+        assert_answers(reply, "koege", "content")
+        events = stored_events(a.tracker_db, sender)
+        rolls = [d for _, _, kind, d in events if kind == "session_started" and (d.get("metadata") or {}).get(
+            "traeningsguide_rolled")]
+        assert len(rolls) >= 3, len(rolls)
+        users = [d["text"] for _, _, kind, d in events if kind == "user"]
+        assert users.count("og i Rødovre?") == 3  # every turn kept: nothing deleted by a roll
+        # what Rasa reads: from the last session start, a bounded window
+        last_start = max(i for i, (_, _, kind, _) in enumerate(events) if kind == "session_started")
+        assert len(events) - last_start <= 15 + 40, len(events) - last_start
