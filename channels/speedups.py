@@ -21,9 +21,9 @@ import logging
 from functools import lru_cache
 from typing import Any
 
+import rasa.shared.utils.common
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
-import rasa.shared.utils.common
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.events import Event
