@@ -3,7 +3,9 @@
 For each assistant: training time, model size, cold start (process start -> first successful
 REST reply), turn latency p50/p95/p99 and sustained turns/s at 1 and at 8 concurrent clients
 (closed loop: each client sends its next turn when the previous reply arrives), errors, and peak
-RSS (VmHWM) of the Rasa server and of the action server. Both assistants get the same multi-turn
+RSS (VmHWM) of the Rasa server and of the action server, and one conversation of 300 turns (its median
+turn per block of ten: does a turn cost more the longer the conversation? issue 14). Both assistants
+get the same multi-turn
 conversations: the user turns of tests/test_stories.yml. The two run one after the other, never
 at the same time, so they do not share the CPU.
 
@@ -25,6 +27,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +53,9 @@ TARGET_TPS_8 = 40.0
 TARGET_COLD_S = 20.0
 TARGET_RSS_MB = 1024.0
 TARGET_TRAIN_S = 180.0
+LONG_TURNS = 300  # one conversation this long (issue 14): the median turn per block of ten turns
+LONG_BLOCKS = (0, 50, 100, 200, 290)  # first turn of each block (0-based)
+TARGET_LONG_RATIO = 1.5  # the median turn at turns 291-300 within this of turns 1-10
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +214,27 @@ async def drive(url: str, convs: list[list[str]], clients: int, turns: int, tag:
     return result
 
 
+async def long_conversation(url: str, convs: list[list[str]], turns: int, tag: str) -> list[float]:
+    """One sender, ``turns`` turns (the stories' user turns, one after the other, round and round):
+    each turn's latency in ms, in order."""
+    texts = [t for conv in convs for t in conv]
+    latencies: list[float] = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        for i in range(turns):
+            start = time.perf_counter()
+            status, _ = await send(session, url, f"bench-long-{tag}", texts[i % len(texts)])
+            if status != 200:
+                raise RuntimeError(f"turn {i + 1} of the long conversation: HTTP {status}")
+            latencies.append((time.perf_counter() - start) * 1000)
+    return latencies
+
+
+def block_medians(latencies: list[float]) -> dict[int, float]:
+    """The median turn of each block of ten (keyed by the block's first turn, 1-based)."""
+    return {start + 1: statistics.median(latencies[start:start + 10]) for start in LONG_BLOCKS
+            if start + 10 <= len(latencies)}
+
+
 async def first_reply(url: str, deadline_s: float = 300) -> None:
     end = time.monotonic() + deadline_s
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
@@ -237,6 +264,7 @@ class Measured:
     rasa_processes: int = 1
     action_rss_mb: float | None = None
     loads: dict[int, LoadResult] = field(default_factory=dict)
+    long: dict[int, float] = field(default_factory=dict)  # block's first turn -> median turn (ms)
 
 
 def measure(name: str, cwd: Path, model: Path, endpoints: Path | None, with_actions: bool,
@@ -272,6 +300,9 @@ def measure(name: str, cwd: Path, model: Path, endpoints: Path | None, with_acti
             load = measured.loads[clients]
             print(f"  {name}: {clients} client(s): {len(load.latencies_ms)} turns in {load.wall_s:.1f} s, "
                   f"p50 {load.pct(50):.0f} ms, p99 {load.pct(99):.0f} ms, errors {load.errors}", flush=True)
+        measured.long = block_medians(asyncio.run(long_conversation(url, convs, LONG_TURNS, name)))
+        print(f"  {name}: one conversation of {LONG_TURNS} turns, median turn per block: "
+              + ", ".join(f"{b}-{b + 9}: {v:.0f} ms" for b, v in measured.long.items()), flush=True)
         measured.rasa_rss_mb = peak_rss_mb(rasa.popen.pid)
         measured.rasa_pss_mb = tree_pss_mb(rasa.popen.pid)
         measured.rasa_processes = len(process_tree(rasa.popen.pid))
@@ -318,6 +349,11 @@ def _rows(m: Measured, clients_list: list[int]) -> dict[str, tuple[float | None,
         rows[f"{label}: turns measured"] = (len(load.latencies_ms) if load else None, 0)
         rows[f"{label}: errors (HTTP/connection)"] = (load.errors if load else None, 0)
         rows[f"{label}: empty replies"] = (load.empty if load else None, 0)
+    for block in (b + 1 for b in LONG_BLOCKS):
+        rows[f"one conversation: median turn at turns {block}-{block + 9} (ms)"] = (m.long.get(block), 0)
+    first, last = m.long.get(LONG_BLOCKS[0] + 1), m.long.get(LONG_BLOCKS[-1] + 1)
+    rows[f"one conversation: turns {LONG_BLOCKS[-1] + 1}-{LONG_BLOCKS[-1] + 10} / turns 1-10"] = (
+        last / first if first and last else None, 2)
     return rows
 
 
@@ -352,6 +388,11 @@ def targets(project: Measured, stock: Measured | None) -> list[str]:
         ok = eight.tps >= TARGET_TPS_8 and eight.errors == 0 and eight.empty == 0
         checks.append((f">= {TARGET_TPS_8:.0f} turns/s at 8 clients, 0 errors", ok,
                        f"{eight.tps:.1f} turns/s, {eight.errors} errors, {eight.empty} empty"))
+    first, last = project.long.get(LONG_BLOCKS[0] + 1), project.long.get(LONG_BLOCKS[-1] + 1)
+    if first and last:
+        checks.append((f"one conversation: turns {LONG_BLOCKS[-1] + 1}-{LONG_BLOCKS[-1] + 10} <= "
+                       f"{TARGET_LONG_RATIO} x turns 1-10 (median turn)", last / first <= TARGET_LONG_RATIO,
+                       f"{last / first:.2f} x ({first:.0f} -> {last:.0f} ms)"))
     checks.append((f"cold start <= {TARGET_COLD_S:.0f} s", project.cold_start_s <= TARGET_COLD_S,
                    f"{project.cold_start_s:.1f} s"))
     checks.append((f"Rasa server RSS <= {TARGET_RSS_MB:.0f} MB (largest process; all processes PSS)",
