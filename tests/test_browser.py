@@ -218,17 +218,23 @@ def test_narrow_screen(browser: Any, site: str) -> None:
     context.close()
 
 
+def _phone(browser: Any, site: str, kommune: str) -> tuple[Any, Any]:
+    """A 390 x 844 phone on the municipality's demo page, the widget open and its greeting shown."""
+    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True)
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    p.goto(f"{site}/demo/{kommune}.html")
+    p.click("#tg-launcher")
+    _wait_for_bot(p, 0)
+    return context, p
+
+
 def test_on_a_phone_a_long_answer_opens_at_its_start_and_the_panel_never_scrolls_away(browser: Any,
                                                                                         site: str) -> None:
     """Issue 13, items 1 and 2: the panel does not overflow (so wheel, trackpad or End in the log cannot
     scroll its header and input out of view), and a long answer shows its first line, not its end."""
-    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True)
-    p = context.new_page()
-    p.set_default_timeout(30_000)
+    context, p = _phone(browser, site, "koege")
     try:
-        p.goto(f"{site}/demo/koege.html")
-        p.click("#tg-launcher")
-        _wait_for_bot(p, 0)
         p.fill("#tg-input", "hvad indeholder genoptræningen?")
         p.press("#tg-input", "Enter")
         _wait_for_bot(p, 1)  # the deciding question: a plan from the hospital?
@@ -271,13 +277,8 @@ def test_on_a_phone_numbers_call_and_se_kilden_opens_the_quotes_and_answered_but
     kb = knowledge()
     quotes = {f.quote for f in kb.municipalities["koege"].facts} | {
         c.quote for c in kb.municipalities["koege"].contacts.values()}
-    context = browser.new_context(locale="da-DK", viewport={"width": 390, "height": 844}, is_mobile=True)
-    p = context.new_page()
-    p.set_default_timeout(30_000)
+    context, p = _phone(browser, site, "koege")
     try:
-        p.goto(f"{site}/demo/koege.html")
-        p.click("#tg-launcher")
-        _wait_for_bot(p, 0)
         p.fill("#tg-input", "hvilket nummer ringer jeg til, hvis jeg skal melde afbud?")
         p.press("#tg-input", "Enter")
         _wait_for_bot(p, 1)
