@@ -337,7 +337,7 @@ class _Answerer:
         alone asks for it too: "og hvornår går træningen så i gang?" asks something new."""
         frame = _frame_terms(self.kb)
         q = self.index.query(text, frame, frame_alone=context is None)
-        conditional = "hvis" in loose(text).split() or questions.what_if(text, self.kb)
+        conditional = questions.what_if(text, self.kb)
         ranked = self.index.rank(q, m.id, services, priors=self.priors, last_topic=last_topic, conditional=conditional)
         if not context:
             return q, ranked
