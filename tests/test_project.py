@@ -101,5 +101,5 @@ def test_readme_names_only_commands_that_exist() -> None:
     for target in re.findall(r"`make ([a-z-]+)", readme):
         assert target in targets, f"README names make {target}, which the Makefile lacks"
     from traeningsguide.cli import main
-    for command in re.findall(r"python -m traeningsguide ([a-z]+)", readme):
+    for command in re.findall(r"python -m traeningsguide ([a-z][a-z-]*)", readme):
         assert command in main.commands, f"README names the CLI command {command!r}, which does not exist"

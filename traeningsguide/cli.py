@@ -6,8 +6,10 @@ Labels come from knowledge/texts.yml; this module only lays them out.
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -15,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from traeningsguide import answers, coverage, eligibility, hours, names
+from traeningsguide import answers, coverage, eligibility, hours, names, source_check
 from traeningsguide.knowledge import KnowledgeBase, KnowledgeError, knowledge
 from traeningsguide.textnorm import format_phone
 
@@ -226,3 +228,36 @@ def check() -> None:
         console.print(Text(f"{labels['uncovered']} ({name}): {passage}", style="red"))
     if uncovered:
         sys.exit(1)
+
+
+@main.command(name="check-source")
+@click.argument("kommune")
+@click.argument("new_text", metavar="NEW_TEXT_FILE")
+@_guarded
+def check_source_cmd(kommune: str, new_text: str) -> None:
+    """Check a new version of a municipality's text: quotes it breaks (exit 1) and passages no quote covers."""
+    kb = _kb()
+    labels = kb.texts["check_source"]
+    municipality = answers.resolve_municipality(kommune, kb)
+    path = Path(new_text)
+    report = source_check.check_source(kb, municipality.id, source_check.read_new_text(path, kb))
+    console.print(Text(labels["title"].format(name=municipality.name, path=path), style="bold"))
+    for broken in report.broken:
+        console.print(Text(f"\n{labels['broken_quote']}", style="red bold"))
+        console.print(Text(f"» {broken.quote}", style="italic"))
+        console.print(labels["used_by"])
+        for item in broken.items:
+            line = f"  - {report.file}: {item.field}"
+            console.print(Text(f"{line}: {textwrap.shorten(item.text, 90, placeholder=' ...')}" if item.text else line))
+    if report.new_passages:
+        console.print(Text(f"\n{labels['new_passages']}", style="yellow bold"))
+        for passage in report.new_passages:
+            console.print(Text(f"  - {passage}"))
+    console.print()
+    if report.new_passages:
+        console.print(Text(labels["new_summary"].format(count=len(report.new_passages)), style="yellow"))
+    if report.broken:
+        console.print(Text(labels["broken_summary"].format(broken=len(report.broken), total=report.quotes,
+                                                           file=report.file), style="red bold"))
+        sys.exit(1)
+    console.print(Text(labels["all_found"].format(total=report.quotes), style="green bold"))

@@ -31,26 +31,52 @@ class Coverage:
         return 100.0 * self.covered_letters / self.letters if self.letters else 100.0
 
 
+@dataclass(frozen=True)
+class QuotedItem:
+    """One quote and the item of the municipality file that rests on it."""
+
+    field: str  # field path in the municipality file, e.g. "facts[3] (cost)"
+    text: str  # what the item says (a fact's text, a contact's name, ...)
+    quote: str
+
+
+def quoted_items(municipality: Municipality) -> Iterator[QuotedItem]:
+    """Every quote kept for a municipality, with the field it sits in.
+
+    Indexes are those of the file: a loaded knowledge base kept every entry (a dropped one is a
+    load error)."""
+    for i, contact in enumerate(municipality.contacts.values()):
+        fp = f"contacts[{i}]"
+        yield QuotedItem(f"{fp} ({contact.id})", contact.name, contact.quote)
+        for j, quote in enumerate(contact.also_named):
+            yield QuotedItem(f"{fp}.also_named[{j}] ({contact.id})", contact.name, quote)
+        for key, part in (("hours", contact.hours), ("address", contact.address), ("web", contact.web)):
+            if part is not None:
+                yield QuotedItem(f"{fp}.{key} ({contact.id})", getattr(part, "text", contact.name), part.quote)
+    for i, service in enumerate(municipality.services.values()):
+        yield QuotedItem(f"services[{i}] ({service.id})", service.name, service.quote)
+    for i, fact in enumerate(municipality.facts):
+        yield QuotedItem(f"facts[{i}] ({fact.topic})", fact.text, fact.quote)
+    for i, rule in enumerate(municipality.eligibility):
+        yield QuotedItem(f"eligibility[{i}] ({rule.situation})", rule.text, rule.quote)
+    for i, non_answer in enumerate(municipality.non_answers):
+        yield QuotedItem(f"non_answers[{i}]", non_answer.text, non_answer.quote)
+    for i, entry in enumerate(municipality.not_stated):
+        if entry.quote:
+            yield QuotedItem(f"not_stated[{i}] ({entry.topic})", entry.text or "", entry.quote)
+
+
 def all_quotes(municipality: Municipality) -> Iterator[str]:
     """Every quote kept for a municipality, wherever it sits in the file."""
-    for contact in municipality.contacts.values():
-        yield contact.quote
-        yield from contact.also_named
-        for part in (contact.hours, contact.address, contact.web):
-            if part is not None:
-                yield part.quote
-    for service in municipality.services.values():
-        yield service.quote
-    for item in (*municipality.facts, *municipality.eligibility, *municipality.non_answers):
+    for item in quoted_items(municipality):
         yield item.quote
-    for entry in municipality.not_stated:
-        if entry.quote:
-            yield entry.quote
 
 
-def coverage(kb: KnowledgeBase, municipality_id: str) -> Coverage:
+def coverage(kb: KnowledgeBase, municipality_id: str, text: str | None = None) -> Coverage:
+    """How much of the municipality's source its quotes cover; of ``text`` instead when given
+    (a new version of the source, before it replaces the stored one)."""
     municipality = kb.municipalities[municipality_id]
-    source = kb.sources[municipality.source_file]
+    source = kb.sources[municipality.source_file] if text is None else normalise_source(text)
     covered = bytearray(len(source))
     for quote in all_quotes(municipality):
         needle = normalise_source(quote)

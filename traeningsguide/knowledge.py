@@ -47,7 +47,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present:
 # the widget's texts (texts.yml web.widget_<key>; widget-config.json "texts" without the prefix)
 WIDGET_TEXT_KEYS = ("launcher", "title", "close", "input_label", "send", "typing", "error", "no_reply",
                     "contact_prefix", "contact_general", "you", "bot", "intro", "new", "delete", "delete_confirm",
-                    "deleted", "delete_error", "sources", "sources_intro")
+                    "deleted", "delete_error", "sources", "sources_intro", "feedback_question", "feedback_up",
+                    "feedback_down", "feedback_comment", "feedback_send", "feedback_skip", "feedback_thanks")
 TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
     "answer": {"source": frozenset({"title"}), "not_stated": frozenset({"title", "missing"}),
                "hours_not_stated": frozenset({"title"}),
@@ -77,11 +78,13 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                  "emergency": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
                  "acting_for_silent": frozenset({"title"}),
                  "more": frozenset({"topic"}), "button_yes": frozenset(), "button_no": frozenset(),
-                 "compare_sources": frozenset({"titles"}), "compare_item": frozenset({"name", "text"})},
+                 "compare_sources": frozenset({"titles"}), "compare_item": frozenset({"name", "text"}),
+                 "feedback_thanks": frozenset()},
     "english": {"frame": frozenset(), "ask_kommune": frozenset(), "unsure": frozenset(), "silent": frozenset({"title"}),
                 "acting_for_silent": frozenset({"title"}), "hours_not_stated": frozenset({"title"}),
                 "not_stated": frozenset({"title"}), "emergency": frozenset(), "not_covered": frozenset({"name"}),
-                "greet": frozenset(), "out_of_scope": frozenset(), "contact": frozenset()},
+                "greet": frozenset(), "out_of_scope": frozenset(), "contact": frozenset(),
+                "feedback_thanks": frozenset()},
     "cli": {key: frozenset() for key in (
         "municipality", "topic", "service", "answer", "next_step", "contact", "phone", "hours", "status",
         "address", "situation", "result", "result_applies", "result_excluded", "result_note", "facts",
@@ -107,6 +110,11 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
         "index_demo_link": frozenset({"name"}),
         **{f"widget_{key}": frozenset() for key in WIDGET_TEXT_KEYS},
     },
+    "check_source": {"title": frozenset({"name", "path"}), "broken_quote": frozenset(), "used_by": frozenset(),
+                     "new_passages": frozenset(), "all_found": frozenset({"total"}),
+                     "broken_summary": frozenset({"broken", "total", "file"}), "new_summary": frozenset({"count"}),
+                     "file_missing": frozenset({"path"}), "file_unreadable": frozenset({"path"}),
+                     "not_text": frozenset({"path"}), "empty": frozenset({"path"})},
 }
 
 
