@@ -7,6 +7,8 @@ and stores the new state in slots. No Danish text and no business rules live her
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import asdict
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -38,21 +40,43 @@ def latest_entities(tracker: Tracker) -> dict[str, list[str]]:
 
 
 SOURCES_CHANNELS = {"rest"}  # the channels whose clients get the quotes as structured data (the widget's)
+# replies a citizen can rate (the widget's thumbs): answers about a municipality, not questions back
+RATED = {dialogue.ANSWER, dialogue.NOT_STATED, dialogue.UNSURE, dialogue.COMPARE, dialogue.MORE, dialogue.SITUATION}
+RECORD_KEY = dialogue.RECORD_KEY  # the bot messages' metadata key (traeningsguide.report reads it)
+
+
+def record(turn: dialogue.Turn, answer_id: str) -> dict[str, Any]:
+    """What the turn gave, stored with each of its bot messages (Rasa keeps the extra keys of an
+    action's message as the ``bot`` event's metadata; no channel sends them to the client)."""
+    state = turn.state
+    return {"answer": answer_id, "kind": turn.kind, "kommune": state.kommune, "service": state.service,
+            "topic": state.topic, "compare": list(state.compare) if turn.kind == dialogue.COMPARE else [],
+            "gaps": [asdict(gap) for gap in turn.gaps]}
 
 
 def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn, channel: str | None = None,
          slots: dict[str, Any] | None = None) -> list[EventType]:
     """The turn's messages; for the REST channel each answer also carries its sources as Rasa's
-    ``custom`` payload ({"sources": [{"title", "quotes"}]}), which the REST channel attaches to the
-    answer's last message. Other clients get the same text (it names the source) without it.
+    ``custom`` payload ({"sources": [{"title", "quotes"}], "answer": id}), which the REST channel
+    attaches to the answer's last message; ``answer`` (on the turn's last message, when it can be
+    rated) is what the widget's feedback refers to. Other clients get the same text (it names the
+    source) without it. Every bot message stores the turn's record (kind, municipality, topic, what
+    the text is silent on) for the municipality's report.
     Only the slots that changed from ``slots`` are set: a turn stores a few events, not all eleven
     slots again (the conversation Rasa reads and sends back every turn grows less)."""
-    for message in turn.messages:
+    answer_id = uuid.uuid4().hex[:16]
+    rated = turn.kind in RATED and bool(turn.state.kommune or turn.state.compare)
+    meta = record(turn, answer_id)
+    for i, message in enumerate(turn.messages):
         buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        custom = None
-        if message.sources and channel in SOURCES_CHANNELS:
-            custom = {"sources": [{"title": s.title, "quotes": list(s.quotes)} for s in message.sources]}
-        dispatcher.utter_message(text=message.text, buttons=buttons or None, json_message=custom)
+        custom: dict[str, Any] = {}
+        if channel in SOURCES_CHANNELS:
+            if message.sources:
+                custom["sources"] = [{"title": s.title, "quotes": list(s.quotes)} for s in message.sources]
+            if rated and i == len(turn.messages) - 1:
+                custom["answer"] = answer_id
+        dispatcher.utter_message(text=message.text, buttons=buttons or None, json_message=custom or None,
+                                 **{RECORD_KEY: meta})
     before = slots or {}
     return [SlotSet(name, value) for name, value in turn.state.as_slots().items()
             if slots is None or before.get(name) != value]

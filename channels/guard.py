@@ -29,12 +29,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
 from sanic import Blueprint, Sanic, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse
 
 from channels import replies, speedups
 from channels.text import MAX_BODY_BYTES, clean_message, personal_sender
+from traeningsguide.dialogue import OUTAGE, RECORD_KEY
 from traeningsguide.privacy import mask_personal_numbers_in
 
 logger = logging.getLogger(__name__)
@@ -137,8 +139,11 @@ class TurnGuard:
         if counting.sent == 0:
             logger.warning("The turn produced no bot message (is the action server down?); "
                            "sending the outage reply.")
-            for text in replies.outage_messages(await self._kommune(sender)):
+            kommune = await self._kommune(sender)
+            texts = replies.outage_messages(kommune)
+            for text in texts:
                 await output.send_response(sender, {"text": text})
+            await self._record_outage(sender, kommune, texts)
 
     def _agent_store(self) -> Any:
         """The tracker store the server's agent uses (Rasa may wrap it), or None before it is loaded."""
@@ -149,6 +154,20 @@ class TurnGuard:
         """The server's tracker store (unwrapped from Rasa's AwaitableTrackerStore), or None."""
         store = self._agent_store()
         return getattr(store, "_tracker_store", store)
+
+    async def _record_outage(self, sender: str, kommune: str | None, texts: list[str]) -> None:
+        """The outage reply kept in the conversation like any bot message, marked as an outage (the
+        municipality's report counts them). Best effort: the store may be what failed."""
+        store = self._agent_store()
+        if store is None:
+            return
+        try:
+            tracker = await store.retrieve(sender) or await store.create_tracker(sender)
+            for text in texts:
+                tracker.update(BotUttered(text, metadata={RECORD_KEY: {"kind": OUTAGE, "kommune": kommune}}))
+            await store.save(tracker)
+        except Exception:
+            logger.exception("Could not keep the outage reply in the tracker store.")
 
     async def _kommune(self, sender: str) -> str | None:
         """The conversation's municipality from the tracker store, or None (unknown or unreadable)."""

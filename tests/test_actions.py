@@ -129,3 +129,25 @@ def test_for_the_rest_channel_an_answer_carries_its_quotes_as_custom_payload() -
     messages, _ = run(tracker("hvad koster kørsel i holbæk", "ask_transport",
                               [{"entity": "kommune", "value": "holbaek"}], channel="socketio"))
     assert not messages[0]["custom"] and "50 kroner" in messages[0]["text"]
+
+
+def test_each_bot_message_stores_the_turn_record_and_rest_gets_the_answer_id() -> None:
+    from actions.actions import RECORD_KEY
+
+    messages, _ = run(tracker("kan min datter søge for mig i holbæk?", "ask_application", channel="rest",
+                              kommune="holbaek"))
+    record = messages[-1][RECORD_KEY]
+    assert record["kind"] == "not_stated" and record["kommune"] == "holbaek" and record["topic"] == "application"
+    assert [(g["kommune"], g["topic"], g["missing_kind"]) for g in record["gaps"]] == [
+        ("holbaek", "application", None)] and record["gaps"][0]["services"]
+    assert len(record["answer"]) == 16 and all(m[RECORD_KEY]["answer"] == record["answer"] for m in messages)
+    assert messages[-1]["custom"]["answer"] == record["answer"]  # what the widget's rating refers to
+
+
+def test_questions_back_cannot_be_rated_and_other_channels_get_no_custom_payload() -> None:
+    from actions.actions import RECORD_KEY
+
+    messages, _ = run(tracker("hvad koster det", "ask_cost", channel="rest"))
+    assert messages[-1][RECORD_KEY]["kind"] == "ask" and not messages[-1].get("custom")
+    messages, _ = run(tracker("hvad koster genoptræning i køge?", "ask_cost", channel="socketio"))
+    assert messages[-1][RECORD_KEY]["kind"] == "answer" and not messages[-1].get("custom")

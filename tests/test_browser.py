@@ -437,6 +437,64 @@ def test_rasa_webchat_holds_a_conversation_over_the_websocket(browser: Any, assi
         httpd.shutdown()
 
 
+def _ratings(assistant: Assistant, sender: str) -> list[str]:
+    """The texts of the rating payloads stored in the conversation (what the report reads)."""
+    with sqlite3.connect(f"file:{assistant.tracker_db}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' AND "
+                          "intent_name = 'feedback' ORDER BY id", (sender,)).fetchall()
+    return [json.loads(data)["text"] for (data,) in rows]
+
+
+def test_an_answer_is_rated_with_a_comment_kept_masked_and_rated_after_a_reload(browser: Any, site: str,
+                                                                                assistant: Assistant) -> None:
+    """Issue 15, item 1: thumbs under an answer (not under a question back), an optional comment after
+    a thumbs down, stored in the conversation with a personal number masked; never answered in the log."""
+    texts = knowledge().texts["web"]
+    context = browser.new_context(locale="da-DK", viewport={"width": 1024, "height": 800})
+    p = context.new_page()
+    p.set_default_timeout(30_000)
+    try:
+        p.goto(f"{site}/demo/holbaek.html")
+        p.click("#tg-launcher")
+        _wait_for_bot(p, 0)
+        assert p.locator("#tg-log .tg-rate").count() == 0  # "Hvad vil du gerne vide ...?" is no answer
+        p.fill("#tg-input", "kan min datter søge for mig?")
+        p.press("#tg-input", "Enter")
+        _wait_for_bot(p, 1)
+        rated = p.locator("#tg-log .tg-bot", has=p.locator(".tg-rate"))
+        assert rated.count() == 1  # one rating per answer, under its last paragraph
+        assert rated.locator(".tg-rate-up").get_attribute("aria-label") == texts["widget_feedback_up"]
+        down = rated.locator(".tg-rate-down")
+        assert down.get_attribute("aria-label") == texts["widget_feedback_down"]
+        messages = p.locator("#tg-log .tg-msg").count()
+        down.click()
+        assert p.inner_text(".tg-feedback-form label") == texts["widget_feedback_comment"]
+        assert p.evaluate("document.activeElement.className") == "tg-comment"
+        p.keyboard.type("Hvordan søger min datter for mig? Mit cpr er 170871-4431")
+        p.keyboard.press("Enter")
+        p.wait_for_selector(".tg-feedback-thanks")
+        assert p.inner_text(".tg-feedback-thanks") == texts["widget_feedback_thanks"]
+        sender = p.evaluate("localStorage.getItem('traeningsguide:sender')")
+        for _ in range(50):
+            stored = _ratings(assistant, sender)
+            if len(stored) == 2:
+                break
+            p.wait_for_timeout(200)
+        assert len(stored) == 2, stored  # the thumbs down at once, then the comment
+        first, second = (json.loads(t[len("/feedback"):]) for t in stored)
+        assert first["rating"] == second["rating"] == "down" and first["answer"] == second["answer"]
+        assert "Hvordan søger min datter for mig?" in second["comment"]
+        assert "170871" not in json.dumps(stored) and "4431" not in json.dumps(stored)
+        assert p.locator("#tg-log .tg-msg").count() == messages  # the server's thanks is not a chat message
+        p.reload()
+        p.click("#tg-launcher")
+        p.wait_for_function(f"document.querySelectorAll('#tg-log .tg-msg').length >= {messages}")
+        assert p.locator("#tg-log .tg-rate").count() == 0 and p.locator(".tg-feedback-thanks").count() == 1
+        assert _axe(p, "#tg-root") == []
+    finally:
+        context.close()
+
+
 def test_server_down_shows_the_contact(page: Any, site: str, assistant: Assistant) -> None:
     """Last: stops this module's Rasa server, then the widget must still answer in Danish."""
     assistant.stop()

@@ -192,3 +192,21 @@ def test_rest_answer_carries_its_sources_on_its_last_message(chat: Chat) -> None
     assert len(carrying) == 1 and carrying[0] is replies[-1]
     sources = carrying[0]["custom"]["sources"]
     assert sources[0]["title"].startswith("Holbæk Kommunes") and any("50 kroner" in q for q in sources[0]["quotes"])
+
+
+# 12. a rating of an answer (the widget's thumbs): thanked, never "forstod ikke", and the thread goes on
+def test_a_rating_is_thanked_and_the_conversation_goes_on(chat: Chat) -> None:
+    from traeningsguide.knowledge import knowledge
+
+    texts = knowledge().texts["dialogue"]
+    replies = chat.say("hvad koster kørsel til træning i holbæk?")
+    answer = replies[-1]["custom"]["answer"]
+    assert re.fullmatch(r"[0-9a-f]{16}", answer)
+    for rating in ({"answer": answer, "rating": "down"},
+                   {"answer": answer, "rating": "down", "comment": "Hvad koster det {i} Køge? \"citat\""},
+                   {"rating": "up"}):  # a socket.io client has no answer id: the last answer
+        thanks = chat.say("/feedback" + json.dumps(rating, ensure_ascii=False))
+        assert [r.get("text") for r in thanks] == [texts["feedback_thanks"]], thanks
+        assert not any(r.get("custom") for r in thanks)  # a thanks cannot be rated
+    follow = " ".join(r["text"] for r in chat.say("og i Rødovre?"))  # the last question, in Rødovre
+    assert "Rødovre" in follow and "Kilde:" in follow, follow

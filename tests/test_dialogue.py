@@ -456,3 +456,55 @@ def test_an_answer_and_a_comparison_carry_the_quotes_they_rest_on(kb: KnowledgeB
         assert set(s.quotes) <= {f.quote for f in m.facts} | {c.quote for c in m.contacts.values()}
     # the guide's own lines (unsure, small talk) carry none
     assert not _turn(kb, State(), "greet", "hej").messages[0].sources
+
+
+# --- what each turn gave (the record the municipality's report counts) ---------------------------------
+
+def test_a_sourced_answer_is_an_answer_without_gaps(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_content", "er der omklædning i køge?")
+    assert turn.kind == dialogue.ANSWER and turn.gaps == ()
+    assert turn.messages[-1].sources  # it rests on quotes
+
+
+def test_an_answer_that_the_text_is_silent_on_names_the_gap(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_application", "kan min datter søge for mig i holbæk?")
+    assert turn.kind == dialogue.NOT_STATED
+    assert [(g.kommune, g.topic) for g in turn.gaps] == [("holbaek", "application")]
+    assert all(s in kb.municipalities["holbaek"].services for g in turn.gaps for s in g.services)
+    assert "oplyser ikke" in _text(turn)
+
+
+def test_a_fact_with_a_silent_part_is_an_answer_with_its_gap(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_contact", "hvornår har I åbent i roskilde?")
+    assert turn.kind == dialogue.ANSWER and [(g.kommune, g.topic) for g in turn.gaps] == [("roskilde", "contact")]
+    assert "oplyser ikke åbningstider" in _text(turn)
+
+
+def test_a_comparison_lists_the_municipalities_whose_text_is_silent(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_cancellation", "hvad er afbudsreglerne i alle fem kommuner?")
+    assert turn.kind == dialogue.COMPARE
+    silent = {g.kommune for g in turn.gaps}
+    for line in _text(turn).splitlines():
+        if line.startswith("• "):
+            name = line[2:].split(":")[0]
+            mid = next(m.id for m in kb.municipalities.values() if m.short_name == name)
+            says_silent = "oplyser ikke" in line or kb.texts["answer"]["not_stated_short"] in line
+            assert (mid in silent) == says_silent, line
+
+
+def test_questions_back_small_talk_and_emergencies_have_their_kind(kb: KnowledgeBase) -> None:
+    assert _turn(kb, State(), "ask_cost", "hvad koster det?").kind == dialogue.ASK
+    assert _turn(kb, State(), "greet", "hej").kind == dialogue.CHAT
+    assert _turn(kb, State(), "nlu_fallback", "min far ligger på gulvet og kan ikke komme op").kind == \
+        dialogue.EMERGENCY
+    assert _turn(kb, State(), "ask_cost", "hvad koster træning i aarhus?").kind == dialogue.NOT_COVERED
+
+
+def test_a_rating_is_thanked_and_changes_nothing(kb: KnowledgeBase) -> None:
+    state = _turn(kb, State(), "ask_cost", "hvad koster genoptræning i køge?").state
+    for text in ('/feedback{"answer":"abc","rating":"down","comment":"Hvad med kørsel?"}',
+                 '/feedback{"answer":"abc","rating":"up"}', "/feedback"):
+        turn = respond(state, dialogue.FEEDBACK_INTENT, {"rating": ["down"]}, text, kb)
+        assert turn.kind == dialogue.FEEDBACK and turn.state == state
+        assert _text(turn) == kb.texts["dialogue"]["feedback_thanks"]
+        assert "forstod" not in _text(turn)

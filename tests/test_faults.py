@@ -56,6 +56,16 @@ def _answered_for(texts: list[str], kb: KnowledgeBase, kommune: str) -> bool:
     return any(source in t for t in texts) or any(t in deciding for t in texts)
 
 
+def _outage_records(assistant: Assistant, sender: str) -> list[dict[str, Any]]:
+    """The records of the outage replies kept in the conversation (what the municipality's report counts)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{assistant.tracker_db}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot'", (sender,)).fetchall()
+    records = [(json.loads(data).get("metadata") or {}).get("traeningsguide") or {} for (data,) in rows]
+    return [r for r in records if r.get("kind") == "outage"]
+
+
 @contextmanager
 def action_server_down(assistant: Assistant) -> Iterator[None]:
     assistant.stop_actions()
@@ -112,6 +122,8 @@ def test_action_server_down_gives_the_conversations_contact_and_recovers(assista
         assert texts == replies.outage_messages("koege", kb)
         for main in kb.municipalities["koege"].main_contacts():  # Køge's main contact(s), with a phone if any
             assert main.name in texts[1] and (not main.phone or format_phone(main.phone) in texts[1])
+    # kept in the conversation as outage replies, for the municipality's report
+    assert [r["kommune"] for r in _outage_records(assistant, sender)] == ["koege"] * len(texts)
     # back: the same conversation goes on, still about Køge (no municipality in the question)
     texts = _say(assistant, sender, "hvordan søger jeg?")
     assert texts != replies.outage_messages("koege", kb)
@@ -149,6 +161,7 @@ def test_action_server_hanging_gets_the_outage_reply_within_the_time_limit(assis
         # Rasa alone would wait 5 minutes for the action server; the widget gives up after 15 s
         assert TURN_TIMEOUT <= elapsed < TURN_TIMEOUT + 8, elapsed
         assert texts == replies.outage_messages("hedensted", kb)
+    assert {r["kommune"] for r in _outage_records(assistant, sender)} == {"hedensted"}  # the cut-off turn too
     assert _answered_for(_say(assistant, sender, "hvordan søger jeg?"), kb, "hedensted")
 
 

@@ -123,10 +123,43 @@ class State:
         return values
 
 
+# What kind of reply a turn gave (stored with the bot's messages; `python -m traeningsguide report` counts them)
+ANSWER = "answer"  # sourced facts (perhaps with a part the source is silent on: see Turn.gaps)
+NOT_STATED = "not_stated"  # only that the municipality's text does not say
+UNSURE = "unsure"  # no fact matched well: the nearest topics and the contact
+ASK = "ask"  # a question back: which municipality, which topic, the deciding question
+COMPARE = "compare"  # one line per municipality
+MORE = "more"  # the rest of a topic ("Mere om …")
+CHAT = "small_talk"  # greetings, thanks, "er du en robot?"
+OUT_OF_SCOPE = "out_of_scope"
+NOT_COVERED = "not_covered"  # a municipality the guide does not cover
+EMERGENCY = "emergency"  # the safety text alone
+FALLBACK = "fallback"  # nothing to read (an empty message): the rephrase text
+ERROR = "error"
+FEEDBACK = "feedback"  # the citizen rated an answer: thanks, nothing else changes
+OUTAGE = "outage"  # the channel's outage reply (channels.guard): the action server was down or too slow
+RECORD_KEY = "traeningsguide"  # the stored bot messages' metadata key holding what the turn gave
+FEEDBACK_INTENT = "feedback"  # sent by the widget's 👍/👎 (payload /feedback{"answer", "rating", "comment"})
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A question the municipality's text does not answer, as the answer said: the municipality, the
+    topic (None: no topic of the text at all) and the services asked about, or the kind of service the
+    text does not describe."""
+
+    kommune: str
+    topic: str | None
+    services: tuple[str, ...] = ()
+    missing_kind: str | None = None
+
+
 @dataclass(frozen=True)
 class Turn:
     messages: tuple[Message, ...]
     state: State
+    kind: str = ANSWER
+    gaps: tuple[Gap, ...] = ()
 
 
 def topics_for_intent(intent: str, kb: KnowledgeBase) -> tuple[str, ...]:
@@ -225,6 +258,7 @@ class Part:
     score: float = 1.0  # how well the best candidate matched
     quotes: list[str] = field(default_factory=list)  # the verbatim quotes the lines rest on
     about_others: bool = True  # the lines are facts about the one who trains (not the guide's own line)
+    gaps: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)  # (topic, services) not stated
 
 
 def _scope(m: Municipality, state: State, kb: KnowledgeBase) -> tuple[tuple[str, ...], str | None]:
@@ -365,7 +399,7 @@ class _Answerer:
         if lacking:
             line = kb.texts["answer"]["service_not_described"].format(
                 title=m.source_title, service=kb.service_kinds[lacking].label.lower())
-            return Part([line], m.main_contacts(), sure=True)
+            return Part([line], m.main_contacts(), sure=True, gaps=[(None, ())])
         if self.english:
             text = questions.glossed(text, kb)
             context = questions.glossed(context, kb) if context else context
@@ -378,8 +412,9 @@ class _Answerer:
                            set(loose(best.candidate.fact.text).split()) & kb.language.acting_for_words):
             key = "english" if self.english else "dialogue"
             line = kb.texts[key]["acting_for_silent"].format(title=m.source_title)
-            return Part([line], _service_contacts(m, services), best.candidate.topic if best else None,
-                        about_others=False)
+            topic = best.candidate.topic if best else None
+            return Part([line], _service_contacts(m, services), topic, about_others=False,
+                        gaps=[(topic, services)])
         if best is None or best.score < MAYBE:
             return self._not_found(m, q, ranked, services)
         topic = best.candidate.topic
@@ -434,7 +469,8 @@ class _Answerer:
                 return Part([], _service_contacts(m, services), topic, decide_kind=kind)
         contacts = _candidate_contacts(m, chosen[next(iter(stated))], services) if len(stated) == 1 else \
             _service_contacts(m, services)
-        return Part(lines, contacts, topic, score=best.score, quotes=[_quote(chosen[k]) for k in stated])
+        gaps = [(topic, tuple(silent))] if silent else [] if stated else [(topic, tuple(services))]
+        return Part(lines, contacts, topic, score=best.score, quotes=[_quote(chosen[k]) for k in stated], gaps=gaps)
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
                 q: retrieval.Query) -> Part:
@@ -444,6 +480,7 @@ class _Answerer:
                 and not any(c.hours for c in part.contacts):  # "hvornår har I åbent?": the source does not say
             key = "english" if self.english else "answer"
             part.lines.insert(0, self.kb.texts[key]["hours_not_stated"].format(title=m.source_title))
+            part.gaps.append((CONTACT_TOPIC, services))
         return part
 
     def _single_part(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
@@ -482,8 +519,10 @@ class _Answerer:
             if rest - shown:
                 more = best.candidate.topic
         quotes = [f.quote for f in facts] or ([best.candidate.contact.quote] if best.candidate.contact else [])
+        gaps = [(best.candidate.topic, tuple(s for s in best.candidate.services if s in services))] \
+            if best.candidate.not_stated else []
         return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more,
-                    facts=facts, score=best.score, quotes=quotes)
+                    facts=facts, score=best.score, quotes=quotes, gaps=gaps)
 
     def _not_found(self, m: Municipality, q: retrieval.Query, ranked: list[Scored], services: tuple[str, ...]) -> Part:
         kb = self.kb
@@ -495,7 +534,8 @@ class _Answerer:
         # in English, a word the source lacks may only be English: that is no sign the source is silent
         if recognised and not self.english and self.index.unknown_terms(q, m.id):
             key = "english" if self.english else "dialogue"
-            return Part([kb.texts[key]["silent"].format(title=m.source_title)], contacts, None, score=0.0)
+            return Part([kb.texts[key]["silent"].format(title=m.source_title)], contacts, None, score=0.0,
+                        gaps=[(None, services)])
         return Part([], contacts, None, sure=False, score=0.0)
 
 
@@ -558,7 +598,10 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     kb = kb or knowledge()
     text = text[: names.MAX_TEXT].strip()
     if not text:
-        return Turn((Message(kb.texts["dialogue"]["rephrase"], topic_buttons(kb)),), state)
+        return Turn((Message(kb.texts["dialogue"]["rephrase"], topic_buttons(kb)),), state, FALLBACK)
+    if intent == FEEDBACK_INTENT:  # a rating of an answer (the widget's buttons): thanks; the conversation goes on
+        return Turn((Message(kb.texts["english" if state.english else "dialogue"]["feedback_thanks"]),), state,
+                    FEEDBACK)
     payload = text.startswith("/")
     reading = questions.read("" if payload else text, kb)
     english = reading.english or (state.english and not payload and not _looks_danish(text, kb))
@@ -578,7 +621,8 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     uncovered = [m for m in matches if not m.covered]
     if uncovered and not covered:
         key = "english" if english else "resolve"
-        return Turn((*opening, Message(kb.texts[key]["not_covered"].format(name=uncovered[0].name))), state)
+        return Turn((*opening, Message(kb.texts[key]["not_covered"].format(name=uncovered[0].name))), state,
+                    NOT_COVERED)
     kind = None if payload else _mentioned_kind(entities.get("service", ()), retrieval.index(kb).corrected(text), kb)
     if kind:
         state = replace(state, service=kind, excluded=tuple(k for k in state.excluded if k != kind))
@@ -587,7 +631,7 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
 
     # an acute situation: the safety text, and an answer only to a question that has one
     if reading.emergency and (not state.kommune or not _asks_something(reading, text)):
-        return Turn(tuple(opening), replace(state, decide_kind=None))
+        return Turn(tuple(opening), replace(state, decide_kind=None), EMERGENCY)
     confidence, words = priors_confidence(ranking, intent), len(text.split())
     # "er du en robot eller et rigtigt menneske?": a longer message is small talk only when the NLU is
     # all but certain and it names no training word
@@ -600,11 +644,11 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
     if intent in SMALL_TALK and not asks_own and (short_and_sure or not _content_terms(text, kb)
                                  or _probe(state, text, kb, {}, rewrite=False, topics=True) < SURE):
         key = "greet" if english and intent == "greet" else SMALL_TALK[intent]
-        return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state)
+        return Turn((*opening, Message(t.get(key) or kb.texts["dialogue"][key])), state, CHAT)
 
     if reading.off_topic:
         reply = kb.texts["english"]["out_of_scope"] if english else kb.texts["dialogue"]["out_of_scope"]
-        return Turn((*opening, Message(reply, topic_buttons(kb))), replace(state, decide_kind=None))
+        return Turn((*opening, Message(reply, topic_buttons(kb))), replace(state, decide_kind=None), OUT_OF_SCOPE)
 
     # the deciding question answered ("ja", "nej", or a sentence naming the kind)
     if before.decide_kind and (intent in ("affirm", "deny") or kind) and state.question:
@@ -662,7 +706,7 @@ def respond(state: State, intent: str, entities: Mapping[str, Iterable[str]], te
                                       or len(content) <= CARRY_MAX_TERMS // 2)
     if not carry and _out_of_scope(state, text, intent, ranking, priors, kb):
         reply = kb.texts["english"]["out_of_scope"] if english else kb.texts["dialogue"]["out_of_scope"]
-        return Turn((*opening, Message(reply, topic_buttons(kb))), state)
+        return Turn((*opening, Message(reply, topic_buttons(kb))), state, OUT_OF_SCOPE)
     if reading.correction:  # the NLU read the rejected part too
         text, priors = questions.without_rejected(text, kb), {}
     return _answer(state, text, kb, opening, priors, reading, carry=carry)
@@ -731,24 +775,25 @@ def _probe(state: State, text: str, kb: KnowledgeBase, priors: Mapping[str, floa
 def _ask_kommune(state: State, kb: KnowledgeBase, opening: list[Message], question: str | None = None) -> Turn:
     text = kb.texts["english"]["ask_kommune"] if state.english else kb.texts["dialogue"]["ask_kommune"]
     new = replace(state, pending=True, question=question or state.question)
-    return Turn((*opening, Message(text, kommune_buttons(kb))), new)
+    return Turn((*opening, Message(text, kommune_buttons(kb))), new, ASK)
 
 
 def _which_topic(state: State, kb: KnowledgeBase, opening: list[Message]) -> Turn:
     assert state.kommune
     name = kb.municipalities[state.kommune].short_name
-    return Turn((*opening, Message(kb.texts["dialogue"]["which_topic"].format(name=name), topic_buttons(kb))), state)
+    return Turn((*opening, Message(kb.texts["dialogue"]["which_topic"].format(name=name), topic_buttons(kb))), state,
+                ASK)
 
 
 def _situation(state: State, text: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
     situations = tuple(names.find_situations(text, kb)) or state.situations
     if not situations:
-        return Turn((*opening, Message(kb.texts["dialogue"]["situation_needs_more"])), state)
+        return Turn((*opening, Message(kb.texts["dialogue"]["situation_needs_more"])), state, ASK)
     state = replace(state, topic=SITUATION, situations=situations)
     if not state.kommune:
         return _ask_kommune(state, kb, opening)
     result = eligibility.eligibility(state.kommune, situations, kb)
-    return Turn((*opening, Message(result.render())), replace(state, pending=False))
+    return Turn((*opening, Message(result.render())), replace(state, pending=False), SITUATION)
 
 
 def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: KnowledgeBase, english: bool,
@@ -800,13 +845,13 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
         kind = kb.service_kinds[deciding.decide_kind]  # type: ignore[index]
         question = kind.question_en if state.english and kind.question_en else kind.question
         new = replace(new, decide_kind=kind.id, topic=deciding.topic)
-        return Turn((*opening, Message(question, yes_no_buttons(kb))), new)
+        return Turn((*opening, Message(question, yes_no_buttons(kb))), new, ASK)
     if not any(p.sure for p in parts):
         ranked = answerer.ranked(m, _scope(m, state, kb)[0] or tuple(m.services), text, None)[1]
         t = kb.texts["english"] if state.english else kb.texts["dialogue"]
         step = answers.steps(m, parts[0].contacts, kb).text
         return Turn((*opening, Message(f"{t['unsure']}", topic_buttons(kb, _near_topics(ranked))),
-                     Message(kb.texts["dialogue"]["contact_hint"].format(step=step))), new)
+                     Message(kb.texts["dialogue"]["contact_hint"].format(step=step))), new, UNSURE)
     body: list[str] = []
     seen: set[str] = set()
     for p in parts:
@@ -826,7 +871,11 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
     topics = [p.topic for p in parts if p.topic]
     new = replace(new, topic=topics[0] if topics else state.topic)
     sources = _sources(m, (q for p in parts for q in p.quotes), () if is_contact else first.contacts)
-    return Turn((*opening, Message(reply, buttons, sources)), new)
+    lacking = _scope(m, state, kb)[1]
+    gaps = tuple(dict.fromkeys(Gap(m.id, topic, services, lacking if topic is None and not services else None)
+                               for p in parts for topic, services in p.gaps))
+    kind = NOT_STATED if gaps and not any(p.quotes for p in parts) else ANSWER
+    return Turn((*opening, Message(reply, buttons, sources)), new, kind, gaps)
 
 
 def _topic_overview(state: State, topic: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
@@ -847,7 +896,7 @@ def _more(state: State, entities: Mapping[str, Iterable[str]], kb: KnowledgeBase
     services, _ = _scope(m, state, kb)
     result = answers.answer(m.id, topic, None, kb, services=services)
     sources = _sources(m, (f.quote for part in result.parts for f in part.facts))
-    return Turn((*opening, Message(result.render(), sources=sources)), replace(state, topic=topic))
+    return Turn((*opening, Message(result.render(), sources=sources)), replace(state, topic=topic), MORE)
 
 
 def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, opening: list[Message],
@@ -879,16 +928,18 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
     new_state = replace(state, question=text, pending=False, compare=tuple(ids))
     if not totals or max(totals.values()) / len(ids) < MAYBE:
         t = kb.texts["english"] if english else kb.texts["dialogue"]
-        return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), new_state)
+        return Turn((*opening, Message(t["unsure"], topic_buttons(kb))), new_state, UNSURE)
     topic = max(totals, key=lambda k: totals[k])
     d = kb.texts["dialogue"]
     by_municipality = {a.municipality_id: a for a in answers.compare(topic, state.service, kb)
                        if a.municipality_id in ids}
     lines, titles = [], []
     shown: list[Source] = []
+    gaps: list[Gap] = []
     for mid in sorted(ids, key=lambda i: kb.municipalities[i].short_name):
         m = kb.municipalities[mid]
-        body = _compare_line(m, by_municipality[mid], q, topic, state, kb, english)
+        body, silent = _compare_line(m, by_municipality[mid], q, topic, state, kb, english)
+        gaps += [Gap(mid, t, services, kind) for t, services, kind in silent]
         lines.append(f"• {d['compare_item'].format(name=m.short_name, text=body)}")
         titles.append(m.source_title)
         # the quotes of the facts (and, for whom to call, the units) the line gives
@@ -897,21 +948,29 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
         shown += _sources(m, quotes)
     sources = d["compare_sources"].format(titles="; ".join(titles))
     parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines), sources]
-    return Turn((*opening, Message("\n\n".join(parts), sources=tuple(shown))), replace(new_state, topic=topic))
+    return Turn((*opening, Message("\n\n".join(parts), sources=tuple(shown))), replace(new_state, topic=topic),
+                COMPARE, tuple(gaps))
+
+
+_Silent = list[tuple[str | None, tuple[str, ...], str | None]]  # (topic, services, kind not described)
 
 
 def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, topic: str, state: State,
-                  kb: KnowledgeBase, english: bool) -> str:
-    """One municipality's line: the matching fact of each of its services (briefly), or not stated."""
+                  kb: KnowledgeBase, english: bool) -> tuple[str, _Silent]:
+    """One municipality's line: the matching fact of each of its services (briefly), or not stated;
+    and what the line says the text is silent on."""
     t = kb.texts["answer"]
     services, lacking = _scope(m, state, kb)
     if lacking:  # the municipality's text does not describe the kind asked about: that, not "silent"
-        return t["service_not_described"].format(title=m.source_title, service=kb.service_kinds[lacking].label.lower())
+        return (t["service_not_described"].format(title=m.source_title,
+                                                  service=kb.service_kinds[lacking].label.lower()),
+                [(None, (), lacking)])
     if topic == CONTACT_TOPIC:  # every number the source gives, or that it gives none
         phones = [c for c in m.contacts.values() if c.phone]
         if not phones:
-            return t["no_phone"].format(title=m.source_title, name=" / ".join(c.name for c in m.main_contacts()))
-        return "; ".join(answers.next_step(m, c, kb, with_hours=False).text.rstrip(".") for c in phones) + "."
+            return (t["no_phone"].format(title=m.source_title, name=" / ".join(c.name for c in m.main_contacts())),
+                    [(topic, (), None)])
+        return "; ".join(answers.next_step(m, c, kb, with_hours=False).text.rstrip(".") for c in phones) + ".", []
     scope = set(services or m.services)
     parts = [p for p in answer.parts if scope & set(p.service_ids)] or list(answer.parts)
     ix = retrieval.index(kb)
@@ -925,21 +984,22 @@ def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, t
             lines.append((part, None, 0.0))
     stated = [x for x in lines if x[1]]
     if not stated:
+        everything: _Silent = [(topic, tuple(s for p in parts for s in p.service_ids), None)]
         if english:
-            return kb.texts["english"]["not_stated"].format(title=m.source_title)
-        return t["not_stated"].format(title=m.source_title, missing=kb.topics[topic].missing)
+            return kb.texts["english"]["not_stated"].format(title=m.source_title), everything
+        return t["not_stated"].format(title=m.source_title, missing=kb.topics[topic].missing), everything
     top = max(x[2] for x in stated)
     if top >= SPECIFIC_MATCH:  # a precise question: the services whose facts answer it
         stated = [x for x in stated if x[2] >= SPECIFIC_SHARE * top]
     if len(lines) == 1 or len(stated) == 1 and len(lines) == len(stated):
-        return stated[0][1]  # type: ignore[return-value]
+        return stated[0][1], []  # type: ignore[return-value]
     shown = [t["service_item"].format(service=" / ".join(m.services[s].short_name for s in p.service_ids),
                                       text=text) for p, text, _ in stated]
     silent = [s for p, text, _ in lines if not text for s in p.service_ids]
     if silent:
         shown.append(t["service_item"].format(service=" / ".join(m.services[s].short_name for s in silent),
                                               text=t["not_stated_short"]))
-    return " ".join(shown)
+    return " ".join(shown), [(topic, tuple(silent), None)] if silent else []
 
 
 def error_turn(state: State, kb: KnowledgeBase | None = None) -> Turn:
@@ -949,4 +1009,4 @@ def error_turn(state: State, kb: KnowledgeBase | None = None) -> Turn:
     hint: tuple[Message, ...] = ()
     if municipality is not None:
         hint = (Message(kb.texts["dialogue"]["contact_hint"].format(step=answers.main_contact_step(municipality, kb))),)
-    return Turn((Message(kb.texts["dialogue"]["error"]), *hint), state)
+    return Turn((Message(kb.texts["dialogue"]["error"]), *hint), state, ERROR)

@@ -11,7 +11,9 @@
     contact_prefix: "Kontakt:", contact_general: "Kontakt din kommune.",
     you: "Dig", bot: "Træningsguiden", intro: "Hej! Skriv dit spørgsmål.", new: "Ny samtale",
     delete: "Slet samtale", delete_confirm: "Slet samtalen?", deleted: "Slettet.", delete_error: "Fejl.",
-    sources: "Se kilden", sources_intro: "Kilde:"
+    sources: "Se kilden", sources_intro: "Kilde:", feedback_question: "Hjalp svaret?", feedback_up: "Ja",
+    feedback_down: "Nej", feedback_comment: "Hvad manglede?", feedback_send: "Send", feedback_skip: "Spring over",
+    feedback_thanks: "Tak."
   };
   const KOMMUNER = ["koege", "holbaek", "hedensted", "roedovre", "roskilde"];
   const TIMEOUT_MS = 15000;
@@ -20,6 +22,8 @@
   // A Danish phone number as the guide writes it ("56 67 26 26"): a tel: link in the bot's messages.
   const PHONE_RE = /(?<!\d ?)(\d{2} \d{2} \d{2} \d{2})(?! ?\d)/;
   const MAX_QUOTES = 12;
+  const MAX_COMMENT = 300; // the rating's optional comment ("Hvad manglede?")
+  const ANSWER_ID_RE = /^[0-9a-f]{8,64}$/;
   // The masking rule of traeningsguide/privacy.py: runs of 8+ digits with any separator people use
   // between groups (spaces, hyphen, dashes, minus, slash, dot, underscore; one mark with spaces around
   // it), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
@@ -98,6 +102,11 @@
     const sources = m.from === "bot" ? cleanSources(m.sources) : [];
     if (sources.length) e.sources = sources;
     if (Number.isInteger(m.chosen) && m.chosen >= 0 && m.chosen < e.buttons.length) e.chosen = m.chosen;
+    // an answer the citizen can rate: the server's id for it, and the rating once given
+    if (m.from === "bot" && typeof m.answer === "string" && ANSWER_ID_RE.test(m.answer)) {
+      e.answer = m.answer;
+      if (m.feedback === "up" || m.feedback === "down") e.feedback = m.feedback;
+    }
     return e;
   }
 
@@ -181,6 +190,65 @@
     });
   }
 
+  // A rating goes to the server as a payload the NLU does not read (/feedback{...}); the server's
+  // thanks are shown in place of the buttons, not as a message of their own.
+  function postFeedback(rating) {
+    const payload = "/feedback" + JSON.stringify(rating);
+    queue = queue.then(() => fetch(server + "/webhooks/rest/webhook", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, message: payload })
+    }).catch(() => null));
+    return queue;
+  }
+
+  function feedbackThanks(row) {
+    while (row.firstChild) row.removeChild(row.firstChild);
+    row.appendChild(el("p", { class: "tg-feedback-thanks", role: "status", text: T.feedback_thanks }));
+  }
+
+  // After a thumbs down: an optional short comment, then thanks.
+  function feedbackComment(m, row) {
+    while (row.firstChild) row.removeChild(row.firstChild);
+    const id = "tg-comment-" + m.answer;
+    const field = el("input", { id: id, type: "text", class: "tg-comment", maxlength: String(MAX_COMMENT),
+      autocomplete: "off" });
+    const sendComment = el("button", { type: "submit", class: "tg-quick", text: T.feedback_send });
+    const skip = el("button", { type: "button", class: "tg-quick", text: T.feedback_skip });
+    const form = el("form", { class: "tg-feedback-form" }, [
+      el("label", { for: id, text: T.feedback_comment }), field, el("div", { class: "tg-row" }, [sendComment, skip])
+    ]);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const comment = maskPersonalNumbers(field.value).replace(/\s+/g, " ").trim().slice(0, MAX_COMMENT);
+      if (comment) postFeedback({ answer: m.answer, rating: "down", comment: comment });
+      feedbackThanks(row);
+      input.focus();
+    });
+    skip.addEventListener("click", () => { feedbackThanks(row); input.focus(); });
+    row.appendChild(form);
+    field.focus();
+  }
+
+  function renderFeedback(m) {
+    const row = el("div", { class: "tg-feedback", role: "group", "aria-label": T.feedback_question });
+    if (m.feedback) { feedbackThanks(row); return row; }
+    row.appendChild(el("span", { class: "tg-feedback-q", "aria-hidden": "true", text: T.feedback_question }));
+    [["up", "\u{1F44D}", T.feedback_up], ["down", "\u{1F44E}", T.feedback_down]].forEach(([rating, icon, label]) => {
+      const btn = el("button", { type: "button", class: "tg-rate tg-rate-" + rating, "aria-label": label, title: label },
+        [el("span", { "aria-hidden": "true", text: icon })]);
+      btn.addEventListener("click", () => {
+        if (m.feedback) return;
+        m.feedback = rating;
+        store(HISTORY_KEY, JSON.stringify(history));
+        postFeedback({ answer: m.answer, rating: rating });
+        if (rating === "down") feedbackComment(m, row);
+        else feedbackThanks(row);
+      });
+      row.appendChild(btn);
+    });
+    return row;
+  }
+
   function renderMessage(m) {
     const isUser = m.from === "user";
     const node = el("div", { class: "tg-msg " + (isUser ? "tg-user" : "tg-bot") }, [
@@ -206,6 +274,7 @@
       node.appendChild(list);
       if (Number.isInteger(m.chosen)) markChosen(list, m.chosen);
     }
+    if (!isUser && m.answer) node.appendChild(renderFeedback(m));
     log.appendChild(node);
     log.scrollTop = log.scrollHeight;
     return node;
@@ -270,8 +339,11 @@
       if (mine !== generation) replies.length = 0;
       const users = log.querySelectorAll(".tg-user");
       const asked = silent || !users.length ? null : users[users.length - 1];
-      const shown = replies.map((r) => add({ from: "bot", text: typeof r.text === "string" ? r.text : "",
-        buttons: r.buttons, sources: r.custom && typeof r.custom === "object" ? r.custom.sources : null }));
+      const shown = replies.map((r) => {
+        const custom = r.custom && typeof r.custom === "object" ? r.custom : {};
+        return add({ from: "bot", text: typeof r.text === "string" ? r.text : "", buttons: r.buttons,
+          sources: custom.sources, answer: custom.answer });
+      });
       reveal(asked, shown[0]);
     } catch (e) {
       failure = T.error;
