@@ -470,6 +470,8 @@ def test_an_answer_is_rated_with_a_comment_kept_masked_and_rated_after_a_reload(
         down.click()
         assert p.inner_text(".tg-feedback-form label") == texts["widget_feedback_comment"]
         assert p.evaluate("document.activeElement.className") == "tg-comment"
+        ARTIFACTS.mkdir(exist_ok=True)
+        p.screenshot(path=str(ARTIFACTS / "widget-feedback-comment.png"))
         p.keyboard.type("Hvordan søger min datter for mig? Mit cpr er 170871-4431")
         p.keyboard.press("Enter")
         p.wait_for_selector(".tg-feedback-thanks")

@@ -227,6 +227,7 @@
     skip.addEventListener("click", () => { feedbackThanks(row); input.focus(); });
     row.appendChild(form);
     field.focus();
+    form.scrollIntoView({ block: "nearest" }); // its buttons too, not only the field
   }
 
   function renderFeedback(m) {
