@@ -76,10 +76,17 @@ class RetentionMixin:
             return 0
         cutoff = (time.time() if now is None else now) - days * DAY
         events = self.SQLEvent  # type: ignore[attr-defined]
+        newer = sa.orm.aliased(events)
         with self.session_scope() as session:  # type: ignore[attr-defined]
-            old = (session.query(events.sender_id).group_by(events.sender_id)
-                   .having(sa.func.max(events.timestamp) < cutoff).subquery())
-            expired = [row[0] for row in session.query(old.c.sender_id)]
+            # the conversations whose last event is older than the cutoff (max(timestamp) < cutoff per
+            # sender), found from their old events: a range of the timestamp index (INDEXES), i.e. only
+            # what became due since the last sweep, less those with a newer event (the sender_id index).
+            # Not a GROUP BY over the whole table every hour; no DISTINCT, which would make SQLite scan
+            # the sender_id index instead.
+            recent = session.query(newer.id).filter(newer.sender_id == events.sender_id,
+                                                    newer.timestamp >= cutoff).exists()
+            old = session.query(events.sender_id).filter(events.timestamp < cutoff, ~recent)
+            expired = list(dict.fromkeys(row[0] for row in old))
             for start in range(0, len(expired), 500):
                 chunk = expired[start : start + 500]
                 session.query(events).filter(events.sender_id.in_(chunk)).delete(synchronize_session=False)
@@ -117,6 +124,37 @@ class RetentionMixin:
             except Exception:  # a database hiccup must not stop the sweeps (or the server)
                 logger.exception("Retention sweep failed; trying again later.")
             await asyncio.sleep(sweep_seconds())
+
+
+# The project's indexes on Rasa's ``events`` table, which Rasa indexes by sender_id only: name, columns.
+# ``timestamp`` lets the report (traeningsguide.report) read only its period's rows and the retention sweep
+# only the events that became due. One index serves both; (type_name, timestamp) is hardly faster for the
+# report and no use to the sweep, (sender_id, timestamp) no use to the report (scripts/report_scale.py
+# --compare-indexes measures them).
+INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (("ix_events_timestamp", ("timestamp",)),)
+
+
+class IndexMixin:
+    """Creates INDEXES when the store starts, after Rasa has created its tables; idempotent (``IF NOT
+    EXISTS``, the same SQL for SQLite and PostgreSQL). The first start on a large existing table builds the
+    index once (PostgreSQL holds writes to the table meanwhile: seconds for a month of conversations). A
+    failure (e.g. two replicas creating it at the same instant) is logged: the store works without it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.create_indexes()
+
+    def create_indexes(self) -> None:
+        engine: sa.engine.Engine = self.engine  # type: ignore[attr-defined]
+        quote = engine.dialect.identifier_preparer.quote
+        table = quote(self.SQLEvent.__tablename__)  # type: ignore[attr-defined]
+        for name, columns in INDEXES:
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {table} "
+                                         f"({', '.join(quote(c) for c in columns)})"))
+            except sa.exc.SQLAlchemyError as exc:
+                logger.warning("Could not create the index %s on the events table: %s", name, exc)
 
 
 def _wal(dbapi_connection: Any, connection_record: Any) -> None:
@@ -172,11 +210,12 @@ class RollingSessionMixin:
         await super().save(tracker)  # type: ignore[misc]
 
 
-class PostgresTrackerStore(RollingSessionMixin, RetentionMixin, SQLTrackerStore):
-    """Rasa's SQLTrackerStore (PostgreSQL in deploy/), with retention, ``forget`` and rolling sessions."""
+class PostgresTrackerStore(IndexMixin, RollingSessionMixin, RetentionMixin, SQLTrackerStore):
+    """Rasa's SQLTrackerStore (PostgreSQL in deploy/), with retention, ``forget``, rolling sessions and the
+    report's index."""
 
 
-class SQLiteTrackerStore(RollingSessionMixin, RetentionMixin, SQLTrackerStore):
+class SQLiteTrackerStore(IndexMixin, RollingSessionMixin, RetentionMixin, SQLTrackerStore):
     """Rasa's SQLTrackerStore on a SQLite file with pooled connections and write-ahead logging."""
 
     def __init__(self, domain: Domain | None = None, db: str = "rasa.db", event_broker: EventBroker | None = None,

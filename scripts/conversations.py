@@ -16,49 +16,22 @@ conversation is gone for the running server too: the sender's next message start
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_TRACKER_DB = "build/tracker.db"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def store_url(explicit: str | None = None) -> str:
-    """The SQLAlchemy URL of the store: --store, else TRACKER_STORE_URL, else sqlite:///TRACKER_DB."""
-    if explicit:
-        return explicit
-    url = os.environ.get("TRACKER_STORE_URL", "").strip()
-    if url:
-        return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url  # as run.sh
-    db = Path(os.environ.get("TRACKER_DB") or DEFAULT_TRACKER_DB)
-    if not db.is_absolute():
-        db = PROJECT / db
-    return f"sqlite:///{db}"
-
-
-def _engine(url: str) -> sa.engine.Engine:
-    if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
-        if not path.exists():  # do not let SQLite create an empty file somewhere
-            raise SystemExit(f"no tracker store at {path} (set TRACKER_DB or TRACKER_STORE_URL)")
-    return sa.create_engine(url)
-
-
-def _events(engine: sa.engine.Engine) -> sa.Table:
-    try:
-        return sa.Table("events", sa.MetaData(), autoload_with=engine)
-    except sa.exc.NoSuchTableError:
-        raise SystemExit(f"{engine.url!r} has no `events` table: is it Rasa's tracker store?") from None
+from traeningsguide.store import StoreError, events_table, safe_url, store_url  # noqa: E402
+from traeningsguide.store import engine as _engine  # noqa: E402
 
 
 def list_conversations(url: str) -> list[tuple[str, float | None, int]]:
     """(sender id, last event time as a Unix timestamp, user turns), most recent first."""
     engine = _engine(url)
-    events = _events(engine)
+    events = events_table(engine)
     if "timestamp" not in events.c or "type_name" not in events.c:
         raise SystemExit("`list` needs a tracker store table (timestamp, type_name); `forget` works on any")
     turns = sa.func.sum(sa.case((events.c.type_name == "user", 1), else_=0))
@@ -71,13 +44,9 @@ def list_conversations(url: str) -> list[tuple[str, float | None, int]]:
 def forget(url: str, sender_id: str) -> int:
     """Delete every event of ``sender_id``; returns how many were deleted."""
     engine = _engine(url)
-    events = _events(engine)
+    events = events_table(engine)
     with engine.begin() as conn:
         return int(conn.execute(events.delete().where(events.c.sender_id == sender_id)).rowcount or 0)
-
-
-def _safe_url(url: str) -> str:
-    return repr(sa.engine.make_url(url))  # the password shown as ***
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,16 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     url = store_url(args.store)
     try:
         return _run(args, url)
+    except StoreError as exc:  # no SQLite file there, no `events` table
+        print(exc, file=sys.stderr)
+        return 2
     except sa.exc.SQLAlchemyError as exc:  # unreachable database, wrong credentials, ...
         reason = str(getattr(exc, "orig", None) or exc).strip()
-        print(f"cannot use {_safe_url(url)}: {type(exc).__name__}: {reason}", file=sys.stderr)
+        print(f"cannot use {safe_url(url)}: {type(exc).__name__}: {reason}", file=sys.stderr)
         return 2
 
 
 def _run(args: argparse.Namespace, url: str) -> int:
     if args.command == "list":
         rows = list_conversations(url)
-        print(f"{len(rows)} conversations in {_safe_url(url)}")
+        print(f"{len(rows)} conversations in {safe_url(url)}")
         for sender, stamp, turns in rows:
             when = (datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
                     if stamp is not None else "-")
@@ -112,9 +84,9 @@ def _run(args: argparse.Namespace, url: str) -> int:
         return 2
     deleted = forget(url, args.sender)
     if deleted == 0:
-        print(f"no conversation with sender id {args.sender!r} in {_safe_url(url)}")
+        print(f"no conversation with sender id {args.sender!r} in {safe_url(url)}")
         return 1
-    print(f"deleted {deleted} events of sender id {args.sender!r} from {_safe_url(url)}")
+    print(f"deleted {deleted} events of sender id {args.sender!r} from {safe_url(url)}")
     return 0
 
 

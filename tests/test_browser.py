@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -445,8 +447,9 @@ def _ratings(assistant: Assistant, sender: str) -> list[str]:
     return [json.loads(data)["text"] for (data,) in rows]
 
 
-def test_an_answer_is_rated_with_a_comment_kept_masked_and_rated_after_a_reload(browser: Any, site: str,
-                                                                                assistant: Assistant) -> None:
+def test_an_answer_is_rated_with_a_comment_kept_masked_and_found_in_the_report(browser: Any, site: str,
+                                                                             assistant: Assistant,
+                                                                             tmp_path: Path) -> None:
     """Issue 15, item 1: thumbs under an answer (not under a question back), an optional comment after
     a thumbs down, stored in the conversation with a personal number masked; never answered in the log."""
     texts = knowledge().texts["web"]
@@ -495,6 +498,16 @@ def test_an_answer_is_rated_with_a_comment_kept_masked_and_rated_after_a_reload(
         assert _axe(p, "#tg-root") == []
     finally:
         context.close()
+    # the municipality's report over the same store finds the rating, its question and the comment, masked
+    out = tmp_path / "report.csv"
+    done = subprocess.run([sys.executable, "-m", "traeningsguide", "report", "--store",
+                           f"sqlite:///{assistant.tracker_db}", "--kommune", "holbaek", "--csv", str(out)],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = out.read_text(encoding="utf-8-sig")
+    rated = [line for line in report.splitlines() if "Hvordan søger min datter for mig?" in line]
+    assert rated and "kan min datter søge for mig?" in rated[0], report
+    assert "170871" not in report and "4431" not in report
 
 
 def test_server_down_shows_the_contact(page: Any, site: str, assistant: Assistant) -> None:

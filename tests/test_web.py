@@ -48,7 +48,8 @@ def test_widget_config_has_danish_texts_and_each_municipalitys_contact(kb: Knowl
     assert set(config["texts"]) == {"launcher", "title", "close", "input_label", "send", "typing", "error",
                                     "no_reply", "contact_prefix", "contact_general", "you", "bot", "intro",
                                     "new", "delete", "delete_confirm", "deleted", "delete_error", "sources",
-                                    "sources_intro"}
+                                    "sources_intro", "feedback_question", "feedback_up", "feedback_down",
+                                    "feedback_comment", "feedback_send", "feedback_skip", "feedback_thanks"}
     # every text the widget uses comes from the config: its built-in fallbacks name the same keys
     script = (PROJECT / "web" / "widget.js").read_text(encoding="utf-8")
     fallbacks = script[script.index("const FALLBACK_TEXTS = {"):script.index("};", script.index("FALLBACK_TEXTS"))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from traeningsguide import answers, coverage, eligibility, hours, names, source_check
+from traeningsguide import answers, coverage, eligibility, hours, names, report, source_check
+from traeningsguide import store as store_mod
 from traeningsguide.knowledge import KnowledgeBase, KnowledgeError, knowledge
 from traeningsguide.textnorm import format_phone
 
@@ -228,6 +229,71 @@ def check() -> None:
         console.print(Text(f"{labels['uncovered']} ({name}): {passage}", style="red"))
     if uncovered:
         sys.exit(1)
+
+
+def _day_option(value: str | None, labels: dict[str, str]) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise answers.GuideInputError(labels["bad_date"].format(value=value[:40])) from None
+
+
+def _write_file(path: str, text: str, labels: dict[str, str], encoding: str = "utf-8") -> None:
+    try:
+        Path(path).write_text(text, encoding=encoding, newline="")
+    except OSError as exc:
+        raise answers.GuideInputError(labels["cannot_write"].format(path=path, reason=exc.strerror or exc)) from None
+    console.print(Text(labels["written"].format(path=path)))
+
+
+@main.command(name="report")
+@click.option("--from", "start", default=None, help="First day, YYYY-MM-DD (UTC; default: 29 days before --to).")
+@click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (UTC; default: today).")
+@click.option("--kommune", default=None, help="One municipality, id or name (default: all).")
+@click.option("--store", default=None,
+              help="SQLAlchemy URL of the tracker store (default: TRACKER_STORE_URL, else sqlite:///TRACKER_DB).")
+@click.option("--csv", "csv_path", default=None, help="Write one CSV file for a spreadsheet instead of the tables.")
+@click.option("--html", "html_path", default=None, help="Write one HTML page instead of the tables.")
+@_guarded
+def report_cmd(start: str | None, end: str | None, kommune: str | None, store: str | None, csv_path: str | None,
+               html_path: str | None) -> None:
+    """The municipality's report over the stored conversations: questions, gaps, ratings, outages."""
+    kb = _kb()
+    labels = kb.texts["report"]
+    first, last = _day_option(start, labels), _day_option(end, labels)
+    default_first, default_last = report.default_period(last)
+    first, last = first or default_first, last or default_last
+    if first > last:
+        raise answers.GuideInputError(labels["bad_period"].format(start=first, end=last))
+    municipality = answers.resolve_municipality(kommune, kb).id if kommune is not None else None
+    try:
+        result = report.build(store_mod.store_url(store), first, last, municipality)
+    except store_mod.StoreError as exc:
+        raise answers.GuideInputError(labels[exc.problem].format(store=exc.store, reason=exc.reason)) from None
+    if csv_path:
+        _write_file(csv_path, report.csv_text(result, kb), labels, encoding="utf-8-sig")  # the BOM: Excel reads æøå
+    if html_path:
+        _write_file(html_path, report.html_page(result, kb), labels)
+    if csv_path or html_path:
+        return
+    sections = report.sections(result, kb)
+    console.print(Text(f"{labels['title']} · {sections[0].rows[0]['kommune']}", style="bold"))
+    for section in sections:
+        if not section.rows:
+            console.print(Text(f"\n{section.title}", style="bold"))
+            console.print(labels["empty"], style="dim")
+            continue
+        table = Table(title=section.title, expand=False)
+        for key in section.columns:
+            table.add_column(labels[f"column_{key}"], justify="right" if key in report.NUMBERS else "left")
+        for row in section.rows:  # Text: a citizen's "[...]" is not rich markup
+            table.add_row(*(Text("\n".join(cell) if isinstance(cell, tuple) else cell) for cell in
+                            (row.get(key, "") for key in section.columns)))
+        console.print(table)
+    console.print(labels["read"].format(rows=result.rows, seconds=f"{result.seconds:.1f}".replace(".", ",")),
+                  style="dim")
 
 
 @main.command(name="check-source")
