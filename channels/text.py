@@ -5,9 +5,12 @@
 1. Unicode clean-up: lone surrogates (valid in JSON as ``"\\ud800"``, but not encodable as UTF-8, so
    spaCy and the tracker store fail on them) become U+FFFD; control characters (NUL breaks
    PostgreSQL text columns) become spaces, except line breaks and tabs; NFC normalisation.
-2. Masking of CPR numbers and other long digit runs (``traeningsguide.privacy``), on the WHOLE text,
+2. A button payload (``/intent{"entity": "value"}``, e.g. the widget's rating with its comment) has its
+   JSON written out plainly (``\\u0031`` as ``1``), and every value masked, before Rasa decodes it into
+   entities: a CPR number written with JSON escapes would otherwise pass the masking and be stored.
+3. Masking of CPR numbers and other long digit runs (``traeningsguide.privacy``), on the WHOLE text,
    so that a number straddling the cut below is masked too, not left half visible.
-3. The cut to ``MAX_MESSAGE_CHARS`` (1000) characters, at a word boundary when there is one near.
+4. The cut to ``MAX_MESSAGE_CHARS`` (1000) characters, at a word boundary when there is one near.
 
 Why 1000: the longest question in the training data and the held-out set is about 230 characters,
 and a citizen's question with its context ("min mor er 84 og kommer hjem fra Køge sygehus ...")
@@ -19,11 +22,12 @@ was read (knowledge/texts.yml: channel.too_long).
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from traeningsguide.privacy import looks_like_a_personal_id, mask_personal_numbers
+from traeningsguide.privacy import looks_like_a_personal_id, mask_personal_numbers, mask_personal_numbers_in
 
 MAX_MESSAGE_CHARS = 1000
 MAX_SENDER_CHARS = 128  # Rasa's SQL tracker store keeps sender_id in a VARCHAR(255)
@@ -52,9 +56,29 @@ def _clean_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+# Rasa's own pattern for a payload (rasa.shared.core.training_data.story_reader.yaml_story_reader), as
+# Rasa applies it: matched at the start, not to the end ("/x{...}\nmore" is read too)
+_PAYLOAD = re.compile(r"^(/[^{@]+(?:@[0-9.]+)?)(\{.+\})?")
+
+
+def _plain_payload(text: str) -> str:
+    """A payload's JSON with its escapes written out and every value masked; other text as it is."""
+    text = text.strip()  # Rasa strips the text before matching
+    match = _PAYLOAD.match(text) if text.startswith("/") else None
+    if not match or match.group(2) is None:
+        return text
+    try:
+        values = json.loads(match.group(2))
+    except (ValueError, RecursionError):
+        return text  # Rasa cannot read it either: the text is masked as it stands
+    if not isinstance(values, dict):
+        return text
+    return match.group(1) + json.dumps(mask_personal_numbers_in(values), ensure_ascii=False) + text[match.end(2):]
+
+
 def clean_message(text: str | None, limit: int = MAX_MESSAGE_CHARS) -> CleanMessage:
     """The text ready for Rasa: valid Unicode, personal numbers masked, at most ``limit`` characters."""
-    masked = mask_personal_numbers(_clean_unicode(text or "")) or ""
+    masked = mask_personal_numbers(_clean_unicode(_plain_payload(_clean_unicode(text or "")))) or ""
     masked = masked.strip()
     if len(masked) <= limit:
         return CleanMessage(masked, False)

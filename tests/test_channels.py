@@ -46,6 +46,24 @@ def test_clean_message_repairs_unicode_and_control_characters() -> None:
     cleaned.text.encode("utf-8")  # encodable: spaCy and the tracker store get valid text
 
 
+def test_a_payloads_values_are_masked_as_rasa_will_read_them() -> None:
+    """A rating's comment is JSON: a CPR number written with JSON escapes ("\\u0031…") or as a JSON
+    number must not pass the masking and come out of Rasa's decoding as digits."""
+    escaped = "".join(f"\\u{ord(c):04x}" for c in CPR)  # 010150-1234, every character escaped
+    for text in (f'/feedback{{"answer": "ab12", "rating": "down", "comment": "cpr {escaped}"}}',
+                 f'/feedback{{"comment": "cpr {escaped}"}}\nx',  # Rasa reads the payload's first line
+                 '/feedback{"comment": 101501234, "rating": "down"}',
+                 f'/feedback{{"comment": "{CPR}"}}'):
+        cleaned = clean_message(text).text
+        values = json.loads(cleaned[len("/feedback"):].split("\n")[0])  # still a payload Rasa reads
+        assert not re.search(r"\d{4}", json.dumps(values)), cleaned
+        assert "#" in str(values["comment"])
+    assert json.loads(clean_message('/inform_kommune{"kommune":"koege"}').text[len("/inform_kommune"):]) == \
+        {"kommune": "koege"}
+    assert clean_message("/feedback{not json 010150-1234").text == "/feedback{not json ######-####"
+    assert clean_message("hvad koster {det}?").text == "hvad koster {det}?"
+
+
 def test_empty_and_whitespace_are_empty() -> None:
     assert clean_message(None).text == ""
     assert clean_message(" \n\t\x00 ").text == ""
