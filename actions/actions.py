@@ -7,7 +7,8 @@ and stores the new state in slots. No Danish text and no business rules live her
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
+import string
 from dataclasses import asdict
 from typing import Any
 
@@ -45,12 +46,18 @@ RATED = {dialogue.ANSWER, dialogue.NOT_STATED, dialogue.UNSURE, dialogue.COMPARE
 RECORD_KEY = dialogue.RECORD_KEY  # the bot messages' metadata key (traeningsguide.report reads it)
 
 
+def new_answer_id() -> str:
+    """A random id of 16 letters: no digits, which the channel would mask as part of a long digit run
+    when a client sends the id back with its rating (a hex id has 8 digits in a row 1 time in 9)."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(16))
+
+
 def record(turn: dialogue.Turn, answer_id: str) -> dict[str, Any]:
     """What the turn gave, stored with each of its bot messages (Rasa keeps the extra keys of an
     action's message as the ``bot`` event's metadata; no channel sends them to the client)."""
     state = turn.state
     return {"answer": answer_id, "kind": turn.kind, "kommune": state.kommune, "service": state.service,
-            "topic": state.topic, "compare": list(state.compare) if turn.kind == dialogue.COMPARE else [],
+            "topic": turn.topic, "compare": list(state.compare) if turn.kind == dialogue.COMPARE else [],
             "gaps": [asdict(gap) for gap in turn.gaps]}
 
 
@@ -64,7 +71,7 @@ def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn, channel: str | N
     the text is silent on) for the municipality's report.
     Only the slots that changed from ``slots`` are set: a turn stores a few events, not all eleven
     slots again (the conversation Rasa reads and sends back every turn grows less)."""
-    answer_id = uuid.uuid4().hex[:16]
+    answer_id = new_answer_id()
     rated = turn.kind in RATED and bool(turn.state.kommune or turn.state.compare)
     meta = record(turn, answer_id)
     for i, message in enumerate(turn.messages):

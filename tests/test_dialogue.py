@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from traeningsguide import dialogue
+from traeningsguide import answers, dialogue
 from traeningsguide.dialogue import SITUATION, State, kommune_buttons, respond, topic_buttons
 from traeningsguide.knowledge import KnowledgeBase
 
@@ -508,3 +508,22 @@ def test_a_rating_is_thanked_and_changes_nothing(kb: KnowledgeBase) -> None:
         assert turn.kind == dialogue.FEEDBACK and turn.state == state
         assert _text(turn) == kb.texts["dialogue"]["feedback_thanks"]
         assert "forstod" not in _text(turn)
+
+
+def test_a_turn_records_the_topic_it_answered_not_the_last_one(kb: KnowledgeBase) -> None:
+    first = _turn(kb, State(), "ask_transport", "hvad koster kørsel i køge?")
+    assert first.topic in ("transport", "cost")
+    turn = _turn(kb, first.state, "ask_application", "hvordan søger jeg børnetræning i holbæk?")
+    assert turn.kind == dialogue.NOT_STATED and turn.topic is None  # "... beskriver ikke træning af børn"
+    assert turn.gaps == (dialogue.Gap("holbaek", None, (), "children"),)
+    assert turn.state.topic == first.state.topic  # the conversation's thread is kept for "og i Køge?"
+
+
+def test_no_phone_number_and_the_rest_of_a_topic_record_their_gaps(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_contact", "hvad er telefonnummeret til holbæk kommune?")
+    assert "oplyser ikke et telefonnummer" in _text(turn)
+    assert ("holbaek", "contact") in [(g.kommune, g.topic) for g in turn.gaps]
+    more = respond(State(kommune="roedovre", topic="cancellation"), "ask_more", {"topic": ["cancellation"]},
+                   '/ask_more{"topic":"cancellation"}', kb)
+    silent = [p for p in answers.answer("roedovre", "cancellation", kb=kb).parts if not p.stated]
+    assert silent and {g.services for g in more.gaps} == {p.service_ids for p in silent}

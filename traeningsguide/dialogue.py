@@ -160,6 +160,7 @@ class Turn:
     state: State
     kind: str = ANSWER
     gaps: tuple[Gap, ...] = ()
+    topic: str | None = None  # the topic this turn answered (None: none; the state may keep an older one)
 
 
 def topics_for_intent(intent: str, kb: KnowledgeBase) -> tuple[str, ...]:
@@ -521,6 +522,8 @@ class _Answerer:
         quotes = [f.quote for f in facts] or ([best.candidate.contact.quote] if best.candidate.contact else [])
         gaps = [(best.candidate.topic, tuple(s for s in best.candidate.services if s in services))] \
             if best.candidate.not_stated else []
+        if best.candidate.contact and not best.candidate.contact.phone:  # "... oplyser ikke et telefonnummer"
+            gaps.append((CONTACT_TOPIC, services))
         return Part([" ".join(lines)], _candidate_contacts(m, best, services), best.candidate.topic, more=more,
                     facts=facts, score=best.score, quotes=quotes, gaps=gaps)
 
@@ -793,7 +796,7 @@ def _situation(state: State, text: str, kb: KnowledgeBase, opening: list[Message
     if not state.kommune:
         return _ask_kommune(state, kb, opening)
     result = eligibility.eligibility(state.kommune, situations, kb)
-    return Turn((*opening, Message(result.render())), replace(state, pending=False), SITUATION)
+    return Turn((*opening, Message(result.render())), replace(state, pending=False), SITUATION, topic=SITUATION)
 
 
 def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: KnowledgeBase, english: bool,
@@ -875,7 +878,7 @@ def _answer(state: State, text: str, kb: KnowledgeBase, opening: list[Message], 
     gaps = tuple(dict.fromkeys(Gap(m.id, topic, services, lacking if topic is None and not services else None)
                                for p in parts for topic, services in p.gaps))
     kind = NOT_STATED if gaps and not any(p.quotes for p in parts) else ANSWER
-    return Turn((*opening, Message(reply, buttons, sources)), new, kind, gaps)
+    return Turn((*opening, Message(reply, buttons, sources)), new, kind, gaps, topics[0] if topics else None)
 
 
 def _topic_overview(state: State, topic: str, kb: KnowledgeBase, opening: list[Message]) -> Turn:
@@ -896,7 +899,9 @@ def _more(state: State, entities: Mapping[str, Iterable[str]], kb: KnowledgeBase
     services, _ = _scope(m, state, kb)
     result = answers.answer(m.id, topic, None, kb, services=services)
     sources = _sources(m, (f.quote for part in result.parts for f in part.facts))
-    return Turn((*opening, Message(result.render(), sources=sources)), replace(state, topic=topic), MORE)
+    gaps = tuple(Gap(m.id, topic, part.service_ids) for part in result.parts if not part.stated)
+    return Turn((*opening, Message(result.render(), sources=sources)), replace(state, topic=topic), MORE, gaps,
+                topic)
 
 
 def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, opening: list[Message],
@@ -949,7 +954,7 @@ def _compare(state: State, text: str, covered: list[str], kb: KnowledgeBase, ope
     sources = d["compare_sources"].format(titles="; ".join(titles))
     parts = ([kb.texts["english"]["frame"]] if english else []) + ["\n".join(lines), sources]
     return Turn((*opening, Message("\n\n".join(parts), sources=tuple(shown))), replace(new_state, topic=topic),
-                COMPARE, tuple(gaps))
+                COMPARE, tuple(gaps), topic)
 
 
 _Silent = list[tuple[str | None, tuple[str, ...], str | None]]  # (topic, services, kind not described)
