@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, Sanic, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse
@@ -143,7 +143,7 @@ class TurnGuard:
             texts = replies.outage_messages(kommune)
             for text in texts:
                 await output.send_response(sender, {"text": text})
-            await self._record_outage(sender, kommune, texts)
+            await self._record_outage(message, kommune, texts)
 
     def _agent_store(self) -> Any:
         """The tracker store the server's agent uses (Rasa may wrap it), or None before it is loaded."""
@@ -155,14 +155,19 @@ class TurnGuard:
         store = self._agent_store()
         return getattr(store, "_tracker_store", store)
 
-    async def _record_outage(self, sender: str, kommune: str | None, texts: list[str]) -> None:
+    async def _record_outage(self, message: UserMessage, kommune: str | None, texts: list[str]) -> None:
         """The outage reply kept in the conversation like any bot message, marked as an outage (the
-        municipality's report counts them). Best effort: the store may be what failed."""
+        municipality's report counts them), after the (masked) question it answers: a turn cut off by
+        the time limit was not saved. Best effort: the store may be what failed."""
         store = self._agent_store()
         if store is None:
             return
+        sender = message.sender_id
         try:
             tracker = await store.retrieve(sender) or await store.create_tracker(sender)
+            if not any(isinstance(e, UserUttered) and e.message_id == message.message_id for e in tracker.events):
+                tracker.update(UserUttered(message.text, input_channel=message.input_channel,
+                                           message_id=message.message_id, metadata=message.metadata))
             for text in texts:
                 tracker.update(BotUttered(text, metadata={RECORD_KEY: {"kind": OUTAGE, "kommune": kommune}}))
             await store.save(tracker)
