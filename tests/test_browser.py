@@ -477,8 +477,9 @@ def test_an_answer_is_rated_with_a_comment_kept_masked_and_found_in_the_report(b
         p.screenshot(path=str(ARTIFACTS / "widget-feedback-comment.png"))
         p.keyboard.type("Hvordan søger min datter for mig? Mit cpr er 170871-4431")
         p.keyboard.press("Enter")
-        p.wait_for_selector(".tg-feedback-thanks")
-        assert p.inner_text(".tg-feedback-thanks") == texts["widget_feedback_thanks"]
+        p.wait_for_function(f"document.querySelector('.tg-feedback-thanks[role=status]') && document.querySelector("
+                            f"'.tg-feedback-thanks').textContent === {json.dumps(texts['widget_feedback_thanks'])}")
+        assert p.evaluate("document.activeElement.id") == "tg-input"  # back to the question field
         sender = p.evaluate("localStorage.getItem('traeningsguide:sender')")
         for _ in range(50):
             stored = _ratings(assistant, sender)
@@ -495,6 +496,19 @@ def test_an_answer_is_rated_with_a_comment_kept_masked_and_found_in_the_report(b
         p.click("#tg-launcher")
         p.wait_for_function(f"document.querySelectorAll('#tg-log .tg-msg').length >= {messages}")
         assert p.locator("#tg-log .tg-rate").count() == 0 and p.locator(".tg-feedback-thanks").count() == 1
+        # a thumbs up by keyboard: stored at once, no comment asked for, focus back in the question field
+        p.fill("#tg-input", "hvad koster kørsel?")
+        p.press("#tg-input", "Enter")
+        p.wait_for_selector("#tg-log .tg-rate-up")
+        p.focus("#tg-log .tg-rate-up")
+        p.keyboard.press("Enter")
+        assert p.locator(".tg-feedback-form").count() == 0
+        assert p.evaluate("document.activeElement.id") == "tg-input"
+        for _ in range(50):
+            if len(_ratings(assistant, sender)) == 3:
+                break
+            p.wait_for_timeout(200)
+        assert json.loads(_ratings(assistant, sender)[2][len("/feedback"):])["rating"] == "up"
         assert _axe(p, "#tg-root") == []
     finally:
         context.close()

@@ -23,7 +23,7 @@
   const PHONE_RE = /(?<!\d ?)(\d{2} \d{2} \d{2} \d{2})(?! ?\d)/;
   const MAX_QUOTES = 12;
   const MAX_COMMENT = 300; // the rating's optional comment ("Hvad manglede?")
-  const ANSWER_ID_RE = /^[0-9a-f]{8,64}$/;
+  const ANSWER_ID_RE = /^[a-z0-9]{8,64}$/;
   // The masking rule of traeningsguide/privacy.py: runs of 8+ digits with any separator people use
   // between groups (spaces, hyphen, dashes, minus, slash, dot, underscore; one mark with spaces around
   // it), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
@@ -192,18 +192,33 @@
 
   // A rating goes to the server as a payload the NLU does not read (/feedback{...}); the server's
   // thanks are shown in place of the buttons, not as a message of their own.
+  // It belongs to the conversation it was given in: after "Ny samtale" or "Slet samtale" it is dropped.
   function postFeedback(rating) {
     const payload = "/feedback" + JSON.stringify(rating);
-    queue = queue.then(() => fetch(server + "/webhooks/rest/webhook", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: payload })
-    }).catch(() => null));
+    const mine = generation, who = sender;
+    queue = queue.then(async () => {
+      if (mine !== generation) return;
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+      try {
+        await fetch(server + "/webhooks/rest/webhook", {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ sender: who, message: payload }), signal: ctrl.signal
+        });
+      } catch (e) { /* a lost rating is not worth an error in the chat */ }
+      clearTimeout(timer);
+    });
     return queue;
   }
 
-  function feedbackThanks(row) {
+  // The thanks replace the buttons; the live region is filled after it is in the page, so that screen
+  // readers announce it.
+  function feedbackThanks(row, announce) {
     while (row.firstChild) row.removeChild(row.firstChild);
-    row.appendChild(el("p", { class: "tg-feedback-thanks", role: "status", text: T.feedback_thanks }));
+    const note = el("p", announce ? { class: "tg-feedback-thanks", role: "status" } : { class: "tg-feedback-thanks" });
+    row.appendChild(note);
+    if (announce) setTimeout(() => { note.textContent = T.feedback_thanks; }, 50);
+    else note.textContent = T.feedback_thanks;
   }
 
   // After a thumbs down: an optional short comment, then thanks.
@@ -221,10 +236,10 @@
       e.preventDefault();
       const comment = maskPersonalNumbers(field.value).replace(/\s+/g, " ").trim().slice(0, MAX_COMMENT);
       if (comment) postFeedback({ answer: m.answer, rating: "down", comment: comment });
-      feedbackThanks(row);
+      feedbackThanks(row, true);
       input.focus();
     });
-    skip.addEventListener("click", () => { feedbackThanks(row); input.focus(); });
+    skip.addEventListener("click", () => { feedbackThanks(row, true); input.focus(); });
     row.appendChild(form);
     field.focus();
     form.scrollIntoView({ block: "nearest" }); // its buttons too, not only the field
@@ -232,7 +247,7 @@
 
   function renderFeedback(m) {
     const row = el("div", { class: "tg-feedback", role: "group", "aria-label": T.feedback_question });
-    if (m.feedback) { feedbackThanks(row); return row; }
+    if (m.feedback) { feedbackThanks(row, false); return row; } // rated before a reload
     row.appendChild(el("span", { class: "tg-feedback-q", "aria-hidden": "true", text: T.feedback_question }));
     [["up", "\u{1F44D}", T.feedback_up], ["down", "\u{1F44E}", T.feedback_down]].forEach(([rating, icon, label]) => {
       const btn = el("button", { type: "button", class: "tg-rate tg-rate-" + rating, "aria-label": label, title: label },
@@ -243,7 +258,7 @@
         store(HISTORY_KEY, JSON.stringify(history));
         postFeedback({ answer: m.answer, rating: rating });
         if (rating === "down") feedbackComment(m, row);
-        else feedbackThanks(row);
+        else { feedbackThanks(row, true); input.focus(); } // the pressed button is gone: back to the question field
       });
       row.appendChild(btn);
     });
@@ -395,6 +410,7 @@
   // then the browser forgets it too. If the server cannot, nothing is forgotten and the citizen is told.
   async function deleteConversation() {
     if (!window.confirm(T.delete_confirm)) return;
+    await queue; // what is still on its way (a rating) is stored first, then deleted with the rest
     let ok = false;
     try {
       const res = await fetch(server + "/webhooks/rest/forget", {
