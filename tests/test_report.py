@@ -417,3 +417,26 @@ def test_postgresql_index_and_read_only(postgres_url: str) -> None:
     with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
         with store.engine(postgres_url, read_only=True).begin() as conn:
             conn.execute(sa.text("DELETE FROM events"))
+
+
+def test_a_widget_opened_on_a_municipalitys_page_without_a_question_is_no_conversation(
+        tmp_path: Path, domain: Domain) -> None:
+    db = tmp_path / "visits.db"
+    store = stores.SQLiteTrackerStore(domain=domain, db=str(db))
+    visit = '/inform_kommune{"kommune": "koege"}'
+    for conversation in (
+            Conversation("visit-only", DAY1, "09:00").user(visit, "inform_kommune").bot("ask", "koege"),
+            Conversation("visit-then-question", DAY1, "10:00").user(visit, "inform_kommune").bot("ask", "koege")
+            .user("hvad koster kørsel?", "ask_transport").bot("answer", "koege", "transport", "V1"),
+            # naming the municipality when asked for it is a turn of the conversation
+            Conversation("asked-for-it", DAY1, "11:00").user("hvad koster kørsel?", "ask_transport").bot("ask", None)
+            .user(visit, "inform_kommune").bot("answer", "koege", "transport", "V2")):
+        tracker = DialogueStateTracker(conversation.sender, domain.slots)
+        for event in conversation.events:
+            tracker.update(event)
+        asyncio.run(store.save(tracker))
+    store.engine.dispose()
+    r = report.build(f"sqlite:///{db}", DAY1, DAY1)
+    assert (r.conversations, r.turns) == (2, 3)
+    # the first question of "asked-for-it" came before its municipality was known
+    assert [(d.kommune, d.conversations, d.turns) for d in r.days] == [("koege", 2, 2), ("unknown", 1, 1)]

@@ -62,6 +62,7 @@ GRACE_SECONDS = 60.0  # a turn asked just before the period's end may be answere
 BATCH = 5000  # rows fetched at a time
 FEEDBACK_PREFIX = "/" + dialogue.FEEDBACK_INTENT
 QUESTION_SLOT = "question"
+OPENING_INTENT = "inform_kommune"  # the widget's start on a municipality's page: /inform_kommune{"kommune": ...}
 ROLLED = "traeningsguide_rolled"  # channels.stores.ROLLED (the rules module does not import channels)
 RATINGS = ("up", "down")
 # the replies that answered a topic (their record's topic is the topic asked; other kinds keep an old one)
@@ -353,10 +354,13 @@ class _Rating:
 
 
 class _Turn:
-    __slots__ = ("conversation", "at", "user_id", "records")
+    __slots__ = ("conversation", "at", "user_id", "records", "opening")
 
-    def __init__(self, conversation: int, at: float, user_id: int) -> None:
+    def __init__(self, conversation: int, at: float, user_id: int, opening: bool = False) -> None:
         self.conversation, self.at, self.user_id = conversation, at, user_id
+        # the conversation's first message only names the municipality (the widget sends it, unseen, when it
+        # opens on a municipality's page): answered with "what would you like to know?", it is a visit, no question
+        self.opening = opening
         self.records: dict[str, dict[str, Any]] = {}  # by answer id (or kind), in order
 
 
@@ -431,13 +435,15 @@ class _Conversation:
         self.last_rated: tuple[str, _Target] | None = None
         self.ratings: dict[str, _Rating] = {}
         self.metadata: tuple[Any, dict[str, Any]] = (None, {})  # the last bot metadata, parsed
+        self.asked = False  # a user turn has come in this conversation
 
     def user(self, row_id: int, at: float, intent: str | None, event: Any) -> None:
         self.close(row_id)
         if intent == dialogue.FEEDBACK_INTENT:
             self.rating(at, _loads(event))
         else:
-            self.turn = _Turn(self.conversation, at, row_id)
+            self.turn = _Turn(self.conversation, at, row_id, intent == OPENING_INTENT and not self.asked)
+            self.asked = True
 
     def bot(self, metadata: Any) -> None:
         if metadata == self.metadata[0]:  # the turn's next message: the same record (or a new turn's first)
@@ -457,6 +463,7 @@ class _Conversation:
             return  # a rolled session: the same conversation goes on
         self.close(row_id)
         self.conversation = next(self.next_id)
+        self.asked = False
 
     def rating(self, at: float, event: Any) -> None:
         fields = _rating_fields(event)
@@ -517,6 +524,8 @@ class _Conversation:
                 self.last_rated = (answer, target)
         if wanted and kommune != wanted:
             return
+        if turn.opening and kind == dialogue.ASK:
+            return  # a visit: no conversation, no question
         index = int(turn.at // 86400)
         day = t.days.get(index) or t.days.setdefault(index, _EPOCH + timedelta(days=index))
         key2 = (day, kommune)
