@@ -95,16 +95,31 @@ def test_a_changed_phone_number_breaks_the_contact(tmp_path: Path) -> None:
     assert "findes ikke længere i den nye tekst" in out
 
 
-def test_a_new_paragraph_is_listed_as_a_new_passage_and_exits_0(tmp_path: Path) -> None:
+def test_a_new_paragraph_is_listed_as_a_new_passage_and_stops_like_make_check(tmp_path: Path) -> None:
     path = _copy(tmp_path, "holbaek")
     path.write_text(path.read_text(encoding="utf-8") + "\n" + NEW_PARAGRAPH + "\n", encoding="utf-8")
     result = _run("Holbæk Kommune", str(path))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the loader requires every passage of a section to be said
     out = _flat(result.output)
     assert "Passager i den nye tekst, som intet citat dækker" in out
     assert f"- {NEW_PARAGRAPH}" in out
     assert "1 passage(r) i den nye tekst er ikke dækket af noget citat." in out
-    assert re.search(r"Alle \d+ citater findes i den nye tekst\.", out)
+    assert re.search(r"Alle \d+ citater findes i den nye tekst\.", out) is None
+    assert "kan knowledge/municipalities/holbaek.yml ikke indlæses" in out and "Fra 1. januar 2027" in out
+
+
+def test_a_section_start_that_now_occurs_twice_breaks_loading(tmp_path: Path) -> None:
+    import yaml
+
+    from traeningsguide.knowledge import KNOWLEDGE_DIR
+
+    begins = yaml.safe_load((KNOWLEDGE_DIR / "municipalities" / "holbaek.yml").read_text(encoding="utf-8"))[
+        "sections"][1]["begins"]
+    path = _copy(tmp_path, "holbaek")
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{begins}\n", encoding="utf-8")  # a second heading
+    result = _run("holbaek", str(path))
+    assert result.exit_code == 1, result.output
+    assert "sections[1].begins: must occur exactly once" in _flat(result.output)
 
 
 def _bad(tmp_path: Path, *args: str) -> str:

@@ -319,11 +319,19 @@ def check_source_cmd(kommune: str, new_text: str) -> None:
         console.print(Text(f"\n{labels['new_passages']}", style="yellow bold"))
         for passage in report.new_passages:
             console.print(Text(f"  - {passage}"))
+    if report.problems:
+        console.print(Text(f"\n{labels['load_problems'].format(file=report.file)}", style="red bold"))
+        for problem in report.problems:
+            console.print(Text(f"  - {problem}"))
     console.print()
     if report.new_passages:
         console.print(Text(labels["new_summary"].format(count=len(report.new_passages)), style="yellow"))
     if report.broken:
         console.print(Text(labels["broken_summary"].format(broken=len(report.broken), total=report.quotes,
                                                            file=report.file), style="red bold"))
+    if report.problems:
+        console.print(Text(labels["load_summary"].format(count=len(report.problems), file=report.file),
+                           style="red bold"))
+    if not report.ok:
         sys.exit(1)
     console.print(Text(labels["all_found"].format(total=report.quotes), style="green bold"))

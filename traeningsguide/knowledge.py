@@ -129,7 +129,8 @@ TEXT_SCHEMA: dict[str, dict[str, frozenset[str] | None]] = {
                      "new_passages": frozenset(), "all_found": frozenset({"total"}),
                      "broken_summary": frozenset({"broken", "total", "file"}), "new_summary": frozenset({"count"}),
                      "file_missing": frozenset({"path"}), "file_unreadable": frozenset({"path"}),
-                     "not_text": frozenset({"path"}), "empty": frozenset({"path"})},
+                     "not_text": frozenset({"path"}), "empty": frozenset({"path"}),
+                     "load_problems": frozenset({"file"}), "load_summary": frozenset({"count", "file"})},
 }
 
 
@@ -1162,7 +1163,7 @@ def load_sources(base: Path, problems: _Problems | None = None) -> dict[str, str
     sources = {}
     for path in sorted((base / "sources").glob("*.txt")):
         try:
-            sources[path.name] = normalise_source(path.read_text(encoding="utf-8"))
+            sources[path.name] = normalise_source(path.read_text(encoding="utf-8-sig"))
         except UnicodeDecodeError as exc:
             if problems is None:
                 raise

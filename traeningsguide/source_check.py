@@ -7,12 +7,14 @@ the new text no quote covers is a to-do for the content owner. Pure: no printing
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from traeningsguide.answers import GuideInputError
 from traeningsguide.coverage import QuotedItem, coverage, quoted_items
-from traeningsguide.knowledge import KnowledgeBase
+from traeningsguide.knowledge import KNOWLEDGE_DIR, KnowledgeBase, KnowledgeError, load_knowledge
 from traeningsguide.textnorm import normalise_source
 
 
@@ -29,10 +31,12 @@ class SourceCheck:
     quotes: int  # distinct quotes checked
     broken: tuple[BrokenQuote, ...]  # quotes not found in the new text, in file order
     new_passages: tuple[str, ...]  # passages of the new text no quote covers
+    problems: tuple[str, ...] = ()  # what else stops the municipality's file from loading with the new text
+
 
     @property
     def ok(self) -> bool:
-        return not self.broken
+        return not self.broken and not self.problems
 
 
 def read_new_text(path: Path, kb: KnowledgeBase) -> str:
@@ -65,4 +69,18 @@ def check_source(kb: KnowledgeBase, municipality_id: str, text: str) -> SourceCh
     broken = tuple(BrokenQuote(items[0].quote, tuple(items))
                    for needle, items in by_quote.items() if needle not in new_source)
     return SourceCheck(municipality_id, f"knowledge/municipalities/{municipality_id}.yml", len(by_quote), broken,
-                       coverage(kb, municipality_id, text).uncovered)
+                       coverage(kb, municipality_id, text).uncovered, load_problems(municipality.source_file, text))
+
+
+def load_problems(source_file: str, text: str, base: Path = KNOWLEDGE_DIR) -> tuple[str, ...]:
+    """What the loader (every check of `make check`) finds with ``text`` in place of the source, other
+    than the quotes ``check_source`` lists itself: e.g. a section start that now occurs twice."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "knowledge"
+        shutil.copytree(base, copy)
+        (copy / "sources" / source_file).write_text(text, encoding="utf-8")
+        try:
+            load_knowledge(copy)
+        except KnowledgeError as exc:
+            return tuple(p for p in exc.problems if ".quote: not found in" not in p)
+    return ()
