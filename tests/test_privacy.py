@@ -33,6 +33,16 @@ from traeningsguide.privacy import mask_personal_numbers, mask_personal_numbers_
     ("mit nr er +45 2030 4050", "mit nr er +## #### ####"),
     ("skriv til jens.hansen@example.dk tak", "skriv til ####.######@#######.## tak"),
     ("født 17.08.1971", "født ##.##.####"),  # a date with a four-digit year may be a birth date
+    # line breaks, long or exotic spaces, invisible characters, doubled marks, a colon or a glued comma
+    ("cpr 170871\n4431", "cpr ######\n####"),
+    ("cpr 170871\r\n4431", "cpr ######\r\n####"),
+    ("170871    4431", "######    ####"),
+    ("170871\u20024431", "######\u2002####"),  # en space
+    ("170871\u30004431", "######\u3000####"),  # ideographic space
+    ("170871\u200b4431", "######\u200b####"),  # zero-width space (copied from another program)
+    ("170871 -- 4431", "###### -- ####"),
+    ("170871,4431", "######,####"),
+    ("170871:4431", "######:####"),
 ])
 def test_masked(text: str, masked: str) -> None:
     assert mask_personal_numbers(text) == masked
@@ -41,7 +51,9 @@ def test_masked(text: str, masked: str) -> None:
 @pytest.mark.parametrize("text", ["jeg er 85 år", "kl. 8-12 og 13-14", "§ 86 stk. 1", "1-2 gange om ugen", "50 kroner",
                                   "1234567", "1. marts", "32 gange", "op til 32 gange", "SUL § 140", "SEL § 86 stk. 2",
                                   "50 kr. pr. dag", "i 2026", "den 1.3.", "kl. 08.00-12.00", "14 dage", "3 mdr.",
-                                  "2 udeblivelser", "7 kalenderdage", "jeg har 2 børn på 3 og 5 år"])
+                                  "2 udeblivelser", "7 kalenderdage", "jeg har 2 børn på 3 og 5 år",
+                                  "kl. 8-12, 13-14", "kl. 8:00-16:30", "1, 2 eller 3 gange", "kl. 08.00 - 12.00",
+                                  "uge 12\n\n2 gange"])
 def test_look_alikes_are_kept(text: str) -> None:
     assert mask_personal_numbers(text) == text
 
@@ -65,7 +77,8 @@ def test_metadata_is_masked_deeply_and_copied() -> None:
 
 # -- generated forms ---------------------------------------------------------------------------------
 
-SEPARATORS = ["", " ", "-", "\u2013", "\u2014", "\u2212", "/", ".", " - ", " / ", "\u00a0", "  ", "_"]
+SEPARATORS = ["", " ", "-", "\u2013", "\u2014", "\u2212", "/", ".", " - ", " / ", "\u00a0", "  ", "_", "\n", "\r\n",
+              "    ", "\u2002", "\u3000", "\u200b", " -- ", ",", ":", "\t"]
 PREFIXES = ["", "cpr ", "CPR", "cpr.nr.:", "cpr-nr. ", "personnummer: ", "min mor ", "(", "nr."]
 SUFFIXES = ["", ".", ",", " tak", ")", "?", " bor i Køge"]
 

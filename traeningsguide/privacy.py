@@ -2,9 +2,10 @@
 
 One rule, many written forms. Masked, every digit or letter replaced by '#':
 
-* any run of 8 or more digits, whatever separates its groups: nothing, spaces (also no-break and
-  thin spaces), a hyphen, en or em dash, minus sign, slash, dot or underscore, one such mark with
-  spaces around it ("170871 - 4431") — so a CPR number as DDMMYY-XXXX, DDMMYYXXXX, "17.08.71-4431",
+* any run of 8 or more digits, whatever separates its groups: nothing, white space (line breaks, every
+  Unicode space, the zero-width characters), a hyphen, en or em dash, minus sign, slash, dot, underscore
+  or colon, one or two, with spaces around them ("170871 - 4431", "170871 -- 4431"), a glued comma —
+  so a CPR number as DDMMYY-XXXX, DDMMYYXXXX, "17.08.71-4431",
   "17 08 71 44 31", "170871/4431", "170871–4431", glued to a prefix ("CPR170871-4431",
   "cpr.nr.:170871-4431"), and a citizen's own phone number (8 digits in any grouping, "+45" too);
 * e-mail addresses ("jens.hansen@example.dk").
@@ -26,10 +27,12 @@ from typing import Any
 MASK = "#"
 MIN_DIGITS = 8  # a CPR number has 10, a Danish phone number 8; nothing shorter is masked
 
-# what people put between the groups of a number: one mark (with spaces around it, or not), or spaces
-_SPACE = "[ \u00a0\u2007\u2009\u202f\t]"
-_MARK = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212/._]"
-_SEP = f"(?:{_SPACE}*{_MARK}{_SPACE}*|{_SPACE}{{1,3}})"
+# what people put between the groups of a number: one or two marks (with spaces around them, or not), a
+# comma glued to the digits, or spaces. A space is any white space, line breaks and every Unicode space
+# included, and the invisible zero-width characters a copy from another program brings along.
+_SPACE = "[\\s\u200b\u200c\u200d\u2060\ufeff]"
+_MARK = "[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212/._:]"
+_SEP = f"(?:{_SPACE}{{0,8}}{_MARK}{{1,2}}{_SPACE}{{0,8}}|,|{_SPACE}{{1,8}})"
 _LONG_DIGITS = re.compile(rf"(?<!\d)\d(?:{_SEP}?\d){{{MIN_DIGITS - 1},}}(?!\d)")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _WORD_CHAR = re.compile(r"\w", re.UNICODE)

@@ -25,12 +25,12 @@
   const MAX_COMMENT = 300; // the rating's optional comment ("Hvad manglede?")
   const ANSWER_ID_RE = /^[a-z0-9]{8,64}$/;
   // The masking rule of traeningsguide/privacy.py: runs of 8+ digits with any separator people use
-  // between groups (spaces, hyphen, dashes, minus, slash, dot, underscore; one mark with spaces around
-  // it), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
+  // between groups (any white space, line breaks and zero-width characters included; hyphen, dashes,
+  // minus, slash, dot, underscore, colon, one or two with spaces around them; a glued comma), except a time range ("08.00-12.00"), and e-mail addresses. What the citizen typed is shown
   // and kept in localStorage masked. (\p{Nd} = any decimal digit, as Python's \d.) The bot's replies
   // (the municipalities' phone numbers) are not masked.
-  const SP = "[ \\u00a0\\u2007\\u2009\\u202f\\t]";
-  const SEP = "(?:" + SP + "*[-\\u2010-\\u2015\\u2212/._]" + SP + "*|" + SP + "{1,3})";
+  const SP = "[\\s\\u200b-\\u200d\\u2060\\ufeff]";
+  const SEP = "(?:" + SP + "{0,8}[-\\u2010-\\u2015\\u2212/._:]{1,2}" + SP + "{0,8}|,|" + SP + "{1,8})";
   const LONG_DIGITS_RE = new RegExp("(?<!\\p{Nd})\\p{Nd}(?:" + SEP + "?\\p{Nd}){7,}(?!\\p{Nd})", "gu");
   const TIME_RANGE_RE = new RegExp("^\\p{Nd}{1,2}[.:]\\p{Nd}{2}" + SP + "*[-\\u2013\\u2014]" + SP +
     "*\\p{Nd}{1,2}[.:]\\p{Nd}{2}$", "u");
