@@ -527,3 +527,22 @@ def test_no_phone_number_and_the_rest_of_a_topic_record_their_gaps(kb: Knowledge
                    '/ask_more{"topic":"cancellation"}', kb)
     silent = [p for p in answers.answer("roedovre", "cancellation", kb=kb).parts if not p.stated]
     assert silent and {g.services for g in more.gaps} == {p.service_ids for p in silent}
+
+
+def test_a_situation_the_text_is_silent_on_records_a_gap(kb: KnowledgeBase) -> None:
+    from traeningsguide import eligibility
+
+    found = []
+    for mid in kb.municipalities:
+        for sid in kb.situations:
+            if eligibility.eligibility(mid, [sid], kb).unknown:
+                found.append((mid, sid))
+    assert found  # the knowledge base has such situations
+    mid, sid = found[0]
+    turn = dialogue._situation(State(kommune=mid, situations=(sid,)), "", kb, [])
+    assert turn.kind == dialogue.SITUATION and turn.gaps == (dialogue.Gap(mid, "eligibility"),)
+    stated = [(m, s) for m in kb.municipalities for s in kb.situations
+              if not eligibility.eligibility(m, [s], kb).unknown]
+    m2, s2 = stated[0]
+    result = dialogue._situation(State(kommune=m2, situations=(s2,)), "", kb, [])
+    assert result.kind == dialogue.SITUATION and result.gaps == ()

@@ -796,7 +796,9 @@ def _situation(state: State, text: str, kb: KnowledgeBase, opening: list[Message
     if not state.kommune:
         return _ask_kommune(state, kb, opening)
     result = eligibility.eligibility(state.kommune, situations, kb)
-    return Turn((*opening, Message(result.render())), replace(state, pending=False), SITUATION, topic=SITUATION)
+    # a situation the text says nothing about ("... siger ikke noget om situationen"): a gap in who can get what
+    gaps = (Gap(state.kommune, "eligibility"),) if result.unknown else ()
+    return Turn((*opening, Message(result.render())), replace(state, pending=False), SITUATION, gaps, SITUATION)
 
 
 def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: KnowledgeBase, english: bool,
