@@ -41,8 +41,6 @@ def latest_entities(tracker: Tracker) -> dict[str, list[str]]:
 
 
 SOURCES_CHANNELS = {"rest"}  # the channels whose clients get the quotes as structured data (the widget's)
-# replies a citizen can rate (the widget's thumbs): answers about a municipality, not questions back
-RATED = {dialogue.ANSWER, dialogue.NOT_STATED, dialogue.UNSURE, dialogue.COMPARE, dialogue.MORE, dialogue.SITUATION}
 RECORD_KEY = dialogue.RECORD_KEY  # the bot messages' metadata key (traeningsguide.report reads it)
 
 
@@ -72,7 +70,7 @@ def send(dispatcher: CollectingDispatcher, turn: dialogue.Turn, channel: str | N
     Only the slots that changed from ``slots`` are set: a turn stores a few events, not all eleven
     slots again (the conversation Rasa reads and sends back every turn grows less)."""
     answer_id = new_answer_id()
-    rated = turn.kind in RATED and bool(turn.state.kommune or turn.state.compare)
+    rated = turn.kind in dialogue.RATED and bool(turn.state.kommune or turn.state.compare)
     meta = record(turn, answer_id)
     for i, message in enumerate(turn.messages):
         buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]

@@ -36,6 +36,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import QueuePool
 
+from traeningsguide.store import ROLLED
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_DAYS = 30.0
@@ -166,7 +168,6 @@ def _wal(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 DEFAULT_SESSION_EVENTS = 60
-ROLLED = "traeningsguide_rolled"  # SessionStarted metadata: a rolled session, not a new conversation
 
 
 def session_events() -> int:

@@ -137,6 +137,8 @@ EMERGENCY = "emergency"  # the safety text alone
 FALLBACK = "fallback"  # nothing to read (an empty message): the rephrase text
 ERROR = "error"
 FEEDBACK = "feedback"  # the citizen rated an answer: thanks, nothing else changes
+# the replies a citizen can rate (the widget's thumbs): answers about a municipality, not questions back
+RATED = frozenset({ANSWER, NOT_STATED, UNSURE, COMPARE, MORE, SITUATION})
 OUTAGE = "outage"  # the channel's outage reply (channels.guard): the action server was down or too slow
 RECORD_KEY = "traeningsguide"  # the stored bot messages' metadata key holding what the turn gave
 FEEDBACK_INTENT = "feedback"  # sent by the widget's 👍/👎 (payload /feedback{"answer", "rating", "comment"})

@@ -63,12 +63,9 @@ BATCH = 5000  # rows fetched at a time
 FEEDBACK_PREFIX = "/" + dialogue.FEEDBACK_INTENT
 QUESTION_SLOT = "question"
 OPENING_INTENT = "inform_kommune"  # the widget's start on a municipality's page: /inform_kommune{"kommune": ...}
-ROLLED = "traeningsguide_rolled"  # channels.stores.ROLLED (the rules module does not import channels)
 RATINGS = ("up", "down")
 # the replies that answered a topic (their record's topic is the topic asked; other kinds keep an old one)
 ANSWERED = frozenset({dialogue.ANSWER, dialogue.NOT_STATED, dialogue.COMPARE, dialogue.MORE, dialogue.SITUATION})
-# the replies the widget lets a citizen rate (actions.actions.RATED)
-RATED = ANSWERED | {dialogue.UNSURE}
 RASA_UTTERANCES = {"utter_default": dialogue.FALLBACK, "utter_error": dialogue.ERROR}
 TYPES = ("user", "bot", "session_started")
 NEEDED_COLUMNS = ("id", "sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
@@ -458,8 +455,8 @@ class _Conversation:
             self.turn.records.setdefault(str(record["answer"] or record["kind"]), record)
 
     def session(self, row_id: int, metadata: Any) -> None:
-        meta = _loads(metadata) if isinstance(metadata, str) and ROLLED in metadata else None
-        if isinstance(meta, dict) and meta.get(ROLLED) in (True, 1, "true"):
+        meta = _loads(metadata) if isinstance(metadata, str) and store.ROLLED in metadata else None
+        if isinstance(meta, dict) and meta.get(store.ROLLED) in (True, 1, "true"):
             return  # a rolled session: the same conversation goes on
         self.close(row_id)
         self.conversation = next(self.next_id)
@@ -520,7 +517,7 @@ class _Conversation:
         if answer:
             target = (kommune, topic, ask)
             self.answers[answer] = target
-            if kind in RATED and kommune != UNKNOWN:
+            if kind in dialogue.RATED and kommune != UNKNOWN:
                 self.last_rated = (answer, target)
         if wanted and kommune != wanted:
             return

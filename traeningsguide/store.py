@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_TRACKER_DB = "build/tracker.db"
+ROLLED = "traeningsguide_rolled"  # session_started metadata: a rolled session, not a new conversation (channels.stores)
 POSTGRESQL_SCHEMA = "POSTGRESQL_SCHEMA"  # Rasa's variable for a schema other than public
 CONNECT_TIMEOUT = 10  # seconds: an unreachable PostgreSQL fails instead of hanging
 
