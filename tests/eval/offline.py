@@ -80,17 +80,20 @@ WHY = "--why" in sys.argv
 
 def _why(before: dialogue.State, after: dialogue.State, text: str, parsed: dict[str, dict[str, Any]],
          kb: Any) -> list[str]:
-    """The NLU's reading and the best candidates, for reading a failure."""
-    from traeningsguide import retrieval
-
+    """The NLU's reading, its topic priors and the best candidates as the answer ranks them (with the
+    priors and the conversation's last topic), for reading a failure."""
     p = parsed[text]
     lines = [f"  intent {(p.get('intent') or {}).get('name')} {(p.get('intent') or {}).get('confidence', 0):.2f};"
              f" state kommune={after.kommune} service={after.service} topic={after.topic}"]
     mid = after.kommune or before.kommune
     if mid:
-        ix = retrieval.index(kb)
-        q = ix.query(text)
-        for s in ix.rank(q, mid, kb.municipalities[mid].services)[:3]:
+        priors = dialogue._priors(p.get("intent_ranking"), kb)
+        top = sorted(priors.items(), key=lambda kv: -kv[1])[:2]
+        lines.append("  priors " + ", ".join(f"{t} {v:.2f}" for t, v in top))
+        answerer = dialogue._Answerer(kb, before, priors, before.english)
+        ranked = answerer.ranked(kb.municipalities[mid], tuple(kb.municipalities[mid].services), text,
+                                 before.topic)[1]
+        for s in ranked[:4]:
             c = s.candidate
             what = c.fact.text[:70] if c.fact else c.contact.name if c.contact else "(not stated)"
             lines.append(f"  {s.score:.2f} own {s.own:.2f} topic {s.topic:.2f} {c.topic} {c.services}: {what}")
