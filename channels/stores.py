@@ -223,14 +223,21 @@ class StoredCountMixin:
     (a sub-query for the last ``session_started``) on every save, to find which of the tracker's events
     are new: 11 % of the Rasa server's CPU time per turn in a py-spy profile (bench/README.md). A
     tracker this store read holds exactly the session's stored events, so the store notes their number
-    on it when it reads it and after each save; a tracker the store did not read (a new conversation, a
-    copy, the whole conversation of ``retrieve_full_tracker``) is counted as Rasa does.
+    on it when it reads it, when it makes a new one and after each save; a tracker it did neither for
+    (a copy, the whole conversation of ``retrieve_full_tracker``) is counted as Rasa does.
     """
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)  # type: ignore[misc]
         if tracker is not None and not fetch_events_from_all_sessions:
             setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
+        """Rasa makes a new tracker (``create_tracker``) only when ``retrieve`` found no stored event
+        of the conversation's session: none of its events is stored yet."""
+        tracker = super().init_tracker(sender_id)  # type: ignore[misc]
+        setattr(tracker, _STORED, 0)
         return tracker
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
