@@ -88,4 +88,5 @@ def test_a_tracker_the_store_did_not_read_is_counted_as_rasa_counts(tmp_path: Pa
     copy.update(UserUttered("ny besked", timestamp=2000.0))
     asyncio.run(store.save(copy))
     asyncio.run(store.save(copy))  # saved twice: nothing new the second time
-    assert [t for t, _ in _rows(tmp_path / "t.db", "b")] == ["action", "user", "action", "bot", "slot", "action", "user"]
+    stored = [t for t, _ in _rows(tmp_path / "t.db", "b")]
+    assert stored == ["action", "user", "action", "bot", "slot", "action", "user"]
