@@ -314,6 +314,7 @@ class Language:
     acting_for: tuple[re.Pattern[str], ...] = ()  # the writer acting for the one who trains ("må jeg søge for hende")
     acting_for_words: frozenset[str] = frozenset()  # the words a fact about that uses ("pårørende")
     hours_words: frozenset[str] = frozenset()  # a question about opening or phone hours ("åbningstid")
+    call_words: frozenset[str] = frozenset()  # a question about which number to call ("ringe", "tlf")
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
@@ -576,7 +577,7 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
                   "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words",
-                  "hours_words")
+                  "hours_words", "call_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
                      "acting_for", "off_topic")
 
