@@ -58,7 +58,7 @@ def test_widget_config_has_danish_texts_and_each_municipalitys_contact(kb: Knowl
     assert set(config["contacts"]) == set(kb.municipalities)
     assert "56 67 26 26" in config["contacts"]["koege"]
     assert "79 91 82 50" in config["contacts"]["hedensted"]
-    assert "oplyser ikke et telefonnummer" in config["contacts"]["holbaek"]
+    assert "oplyser intet telefonnummer" in config["contacts"]["holbaek"]
 
 
 def test_build_writes_the_site(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -34,8 +34,9 @@ KOMMUNE_VALUES = ("roskilde", "hedensted", "holbaek", "roedovre", "koege", "seve
 
 # What the writers' macros stand for. Written from the brief's specification of the guide's
 # behaviour; each is deliberately narrow: {NOT_STATED} does not match the next step's "Kilden oplyser
-# ikke et telefonnummer" (the footer of every answer for a contact without a phone), so an answer
-# passes it only by saying, in its own text, that the source is silent.
+# intet telefonnummer" (before 2026-12-03 "Kilden oplyser ikke et telefonnummer": the footer of every
+# answer for a contact without a phone), so an answer passes it only by saying, in its own text, that
+# the source is silent.
 MACROS: dict[str, str] = {
     "NOT_STATED": r"(?:(?<!Kilden )oplyser ikke|står der ikke|siger ikke|nævner ikke|beskriver ikke|skriver ikke noget"
                   r"|does not say|doesn't say)",
