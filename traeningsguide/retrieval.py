@@ -39,6 +39,8 @@ CONTACT_EVIDENCE = 0.3  # a contact competes fully only when the question is abo
 CONTACT_DISCOUNT = 0.5
 W_IF = 0.05  # a "what if" question ("hvad hvis …", "og hvis …"): a fact that states a rule with a condition
 W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone number, times the contact topic's match
+W_PLACE = 0.10  # a question naming a town ("jeg bor i Juelsminde"): a fact that names it (place names are
+# otherwise left out of matching, like the municipalities' names: they say where, not what)
 CALL_MATCH = 0.6  # … taken to be at least this when the question names a call word ("hvilket nummer", "ringe")
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
 NOT_STATED_POWER = 2  # … and its weaker matches count less still
@@ -474,6 +476,9 @@ class Index:
         score = score + W_PHONE * calls * arrays["phone"]
         if conditional:
             score = score + W_IF * arrays["conditional"]
+        named = self._places & set(loose(q.text).split())
+        if named:
+            score = score + W_PLACE * np.array([bool(named & p) for p in self._candidate_places[municipality]])
         scope = set(services)
         in_scope = [i for i, c in enumerate(cands) if scope.intersection(c.services)]
         in_scope.sort(key=lambda i: -score[i])
@@ -482,6 +487,9 @@ class Index:
     def _candidate_arrays(self) -> None:
         """Per municipality, the candidates' features as arrays, for scoring them all at once."""
         topics = list(self.kb.topics)
+        self._places = frozenset(loose(p) for m in self.kb.municipalities.values() for p in m.places) - {""}
+        self._candidate_places = {mid: [frozenset(loose(c.fact.text).split()) & self._places if c.fact else frozenset()
+                                        for c in cands] for mid, cands in self.candidates.items()}
         self._arrays: dict[str, dict[str, np.ndarray]] = {}
         for mid, cands in self.candidates.items():
             pairs = self._rows[mid]
