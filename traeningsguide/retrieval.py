@@ -31,7 +31,7 @@ CONDITION_WORDS = frozenset({"hvis", "safremt"})  # a fact stating a rule with a
 _WORD = WORD
 
 # How a candidate's score is made (tuned on tests/eval/set1; README "How it works").
-W_OWN = 0.55  # the candidate's own words (a fact's text, quote and asks; a contact's name and purpose)
+W_OWN = 0.65  # the candidate's own words (a fact's text, quote and asks; a contact's name and purpose)
 W_TOPIC = 0.40  # the topic's phrasings
 W_PRIOR = 0.25  # the NLU's confidence in the topic's intent
 W_LAST = 0.10  # a follow-up: the conversation's last topic
