@@ -1000,11 +1000,14 @@ def _compare_line(m: Municipality, answer: answers.Answer, q: retrieval.Query, t
     top = max(x[2] for x in stated)
     if top >= SPECIFIC_MATCH:  # a precise question: the services whose facts answer it
         stated = [x for x in stated if x[2] >= SPECIFIC_SHARE * top]
-    if len(lines) == 1 or len(stated) == 1 and len(lines) == len(stated):
-        return stated[0][1], []  # type: ignore[return-value]
-    shown = [t["service_item"].format(service=" / ".join(m.services[s].short_name for s in p.service_ids),
-                                      text=text) for p, text, _ in stated]
     silent = [s for p, text, _ in lines if not text for s in p.service_ids]
+    said: dict[str, list[str]] = {}  # where services say the same, it is said once
+    for p, text, _ in stated:
+        said.setdefault(text, []).extend(p.service_ids)  # type: ignore[arg-type]
+    if len(lines) == 1 or len(said) == 1 and not silent and len(lines) == len(stated):
+        return stated[0][1], []  # type: ignore[return-value]
+    shown = [t["service_item"].format(service=" / ".join(m.services[s].short_name for s in sids), text=text)
+             for text, sids in said.items()]
     if silent:
         shown.append(t["service_item"].format(service=" / ".join(m.services[s].short_name for s in silent),
                                               text=t["not_stated_short"]))
