@@ -57,8 +57,16 @@ def _opens_question(words: list[str], lang: Language) -> bool:
     return words[0] in lang.question_starts and len(words) > 1 and words[1] in lang.subjects
 
 
+def _verb_first(words: list[str], lang: Language) -> bool:
+    """Any word before a subject ("foregår det", "koster det"): in a sentence that asks, a question."""
+    words = _content_words(words, lang)
+    return len(words) > 1 and words[0] not in lang.subjects and words[1] in lang.subjects
+
+
 def _split_sentence(sentence: str, lang: Language) -> list[str]:
-    """Split a sentence where a second question starts: "hvad koster det, og kan jeg få kørsel"."""
+    """Split a sentence where a second question starts: "hvad koster det, og kan jeg få kørsel"; in a
+    sentence that ends with a question mark also "…, og foregår det på hold?"."""
+    asks = sentence.endswith("?")
     tokens = sentence.split()
     folded = [loose(t) for t in tokens]
     parts: list[list[str]] = [[]]
@@ -68,7 +76,9 @@ def _split_sentence(sentence: str, lang: Language) -> list[str]:
         joiner = folded[i] in lang.joiners
         after = folded[i + 1 :] if joiner else folded[i:]
         starts = (joiner or tokens[i - 1].endswith(",")) if i else False
-        if current and len(current) >= 2 and starts and _opens_question(after[:3], lang):
+        opens = _opens_question(after[:3], lang) or (asks and joiner and tokens[i - 1].endswith(",")
+                                                     and _verb_first(after[:2], lang))
+        if current and len(current) >= 2 and starts and opens:
             parts.append([])
             if joiner:
                 i += 1  # the joiner belongs to neither question
@@ -87,11 +97,15 @@ def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
         if label and not _opens_question(loose(sentence[: label.end()]).split(), lang):
             sentence = sentence[label.end():]  # a call-center label before the questions
         statement = sentence.strip().endswith(".")
+        asks = sentence.strip().endswith("?")
         for i, part in enumerate(_split_sentence(sentence.strip(), lang)):
             words = loose(part).split()
             if i and statement and not part.endswith("?"):
                 continue  # "…, hvor hun bare var faldet." is a clause of a statement, not a question
-            if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang):
+            # "Kan børnetræning også være for unge …, og hvor hurtigt …?": a verb first in a sentence that asks
+            verb_first = asks and len(words) >= 2 and _content_words(words, lang)[:1] and \
+                _content_words(words, lang)[0] in lang.question_starts
+            if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang) or verb_first:
                 found.append(part)
     if not found:  # no question at all: a terse lookup may still list several ("varighed + tlf")
         found = [p.strip() for p in _LIST_SEPARATOR.split(text.strip()) if loose(p)]
