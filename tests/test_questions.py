@@ -22,6 +22,15 @@ from traeningsguide.knowledge import KnowledgeBase
     # a clause of a statement is not a question; the question after it is
     ("Jeg faldt i sommer, hvor jeg var på ferie. Hvem ringer jeg til?", ("Hvem ringer jeg til?",)),
     ("Hun kom hjem i går, hvad nu. Hvornår starter hun?", ("Hvornår starter hun?",)),
+    # in a sentence that asks, a part opening with a verb is a question, and so is ", og <verb> det …?"
+    ("Kan vedligeholdelsestræning også være for yngre, og hvor lang tid tager det?",
+     ("Kan vedligeholdelsestræning også være for yngre", "hvor lang tid tager det?")),
+    ("Kan jeg få træning i Holbæk, og foregår det om aftenen?",
+     ("Kan jeg få træning i Holbæk", "foregår det om aftenen?")),
+    ("Jeg faldt, og det gjorde ondt. Kan jeg få træning?", ("Kan jeg få træning?",)),
+    # a question about the guide beside a real one is not a question of its own; alone it is
+    ("Kan du forstå engelsk? Hvad koster kørsel i Køge?", ("Hvad koster kørsel i Køge?",)),
+    ("Er du en robot?", ("Er du en robot?",)),
 ])
 def test_split_questions(kb: KnowledgeBase, text: str, expected: tuple[str, ...]) -> None:
     assert questions.split_questions(text, kb) == expected

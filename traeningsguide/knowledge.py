@@ -311,6 +311,7 @@ class Language:
     on_behalf: tuple[re.Pattern[str], ...] = ()  # a question about someone else
     self_reference: tuple[re.Pattern[str], ...] = ()  # a question about oneself again
     off_topic: tuple[re.Pattern[str], ...] = ()  # subjects the guide never answers (weather, fines)
+    asides: tuple[re.Pattern[str], ...] = ()  # a question about the guide beside the real one ("do you speak English?")
     acting_for: tuple[re.Pattern[str], ...] = ()  # the writer acting for the one who trains ("må jeg søge for hende")
     acting_for_words: frozenset[str] = frozenset()  # the words a fact about that uses ("pårørende")
     hours_words: frozenset[str] = frozenset()  # a question about opening or phone hours ("åbningstid")
@@ -579,7 +580,7 @@ LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words
                   "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words",
                   "hours_words", "call_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
-                     "acting_for", "off_topic")
+                     "acting_for", "off_topic", "asides")
 
 
 def _load_language(base: Path, problems: _Problems) -> Language:

@@ -107,6 +107,8 @@ def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
                 _content_words(words, lang)[0] in lang.question_starts
             if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang) or verb_first:
                 found.append(part)
+    real = [q for q in found if not _any(lang.asides, q)]
+    found = real or found  # "Do you speak English?" beside a real question is no question of its own
     if not found:  # no question at all: a terse lookup may still list several ("varighed + tlf")
         found = [p.strip() for p in _LIST_SEPARATOR.split(text.strip()) if loose(p)]
         found = found if len(found) > 1 else []
