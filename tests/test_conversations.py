@@ -42,7 +42,8 @@ def chat(server: str) -> Chat:
 def _sourced(reply: str, municipality: str) -> None:
     """Behaviour 10: a factual answer names its source and whom to contact."""
     assert f"Kilde: {municipality} Kommune" in reply
-    assert "Ring til" in reply or "Kontakt" in reply, reply
+    # whom to contact: the next step, or (when the answer gives the unit's number itself) that number
+    assert "Ring til" in reply or "Kontakt" in reply or re.search(r"\d\d \d\d \d\d \d\d", reply), reply
 
 
 # 1. a question naming the municipality is answered at once, in all five

@@ -546,3 +546,13 @@ def test_a_situation_the_text_is_silent_on_records_a_gap(kb: KnowledgeBase) -> N
     m2, s2 = stated[0]
     result = dialogue._situation(State(kommune=m2, situations=(s2,)), "", kb, [])
     assert result.kind == dialogue.SITUATION and result.gaps == ()
+
+
+def test_an_answer_that_gives_the_units_number_does_not_repeat_it_as_the_next_step(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_cancellation", "hvilket nummer melder jeg afbud på i køge", kommune="koege")
+    text = _text(turn)
+    assert "Afbud kan meldes på tlf. 56 56 56 49." in text
+    assert text.count("56 56 56 49") == 1, text  # no "Ring til … tlf. 56 56 56 49." after it
+    assert "Kilde: Køge Kommunes" in text
+    other = _turn(kb, State(), "ask_transport", "hvad koster kørsel i holbæk", kommune="holbaek")
+    assert "Kontakt Holbæk Kommune" in _text(other)  # a unit without a number in the answer: the next step stays

@@ -28,7 +28,7 @@ from typing import Any
 from traeningsguide import answers, eligibility, names, questions, retrieval
 from traeningsguide.knowledge import Contact, Fact, KnowledgeBase, Municipality, knowledge, per_knowledge_base
 from traeningsguide.retrieval import CONTACT_TOPIC, Scored
-from traeningsguide.textnorm import loose
+from traeningsguide.textnorm import loose, phone_digits, phones_in
 
 SITUATION = "situation"  # pseudo-topic: the citizen described a situation (eligibility check)
 TOPIC_INTENT_PREFIX = "ask_"
@@ -810,7 +810,9 @@ def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: 
     t = kb.texts["english" if english else "dialogue"]
     parts = ([t["frame"]] if english else []) + ([t["on_behalf"]] if on_behalf else []) + ["\n".join(body)]
     parts.append(kb.texts["answer"]["source"].format(title=m.source_title))
-    if with_step:
+    # the next step, unless the answer already gives the number of every unit it would name
+    given = phones_in("\n".join(body))
+    if with_step and not (contacts and all(c.phone and phone_digits(c.phone) in given for c in contacts)):
         parts.append(answers.steps(m, contacts, kb, with_hours=False).text)
     return "\n\n".join(parts)
 
