@@ -556,3 +556,11 @@ def test_an_answer_that_gives_the_units_number_does_not_repeat_it_as_the_next_st
     assert "Kilde: Køge Kommunes" in text
     other = _turn(kb, State(), "ask_transport", "hvad koster kørsel i holbæk", kommune="holbaek")
     assert "Kontakt Holbæk Kommune" in _text(other)  # a unit without a number in the answer: the next step stays
+
+
+def test_a_comparison_of_who_charges_for_transport_gives_each_municipalitys_rule_on_paying(kb: KnowledgeBase) -> None:
+    turn = _turn(kb, State(), "ask_transport", "hvilke kommuner tager penge for kørsel?")
+    text = turn.messages[-1].text
+    lines = {line.split(":")[0].strip("• "): line for line in text.split("\n") if line.startswith("•")}
+    assert "betale" in lines["Roskilde"], lines["Roskilde"]  # "… skal du betale for den", not only "kan bevilges"
+    assert "50 kroner" in lines["Holbæk"] and "selv betale" in lines["Køge"], lines
