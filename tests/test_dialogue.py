@@ -564,3 +564,12 @@ def test_a_comparison_of_who_charges_for_transport_gives_each_municipalitys_rule
     lines = {line.split(":")[0].strip("• "): line for line in text.split("\n") if line.startswith("•")}
     assert "betale" in lines["Roskilde"], lines["Roskilde"]  # "… skal du betale for den", not only "kan bevilges"
     assert "50 kroner" in lines["Holbæk"] and "selv betale" in lines["Køge"], lines
+
+
+def test_who_can_and_who_cannot_get_it_are_told_apart_by_the_negation(kb: KnowledgeBase) -> None:
+    ranking = [{"name": "ask_eligibility", "confidence": 0.99}]
+    can = respond(State(), "ask_eligibility", {"kommune": ["roedovre"]}, "hvem kan få genoptræning i rødovre", kb,
+                  ranking=ranking)
+    cannot = respond(State(), "ask_eligibility", {"kommune": ["roedovre"]}, "hvem kan ikke få genoptræning i rødovre",
+                     kb, ranking=ranking)
+    assert can.topic == "eligibility" and cannot.topic == "exclusions", (can.topic, cannot.topic)

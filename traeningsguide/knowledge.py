@@ -266,6 +266,7 @@ class Topic:
     missing: str
     intent: str | None = None
     asks: tuple[str, ...] = ()  # ways citizens ask about the topic (matching only; never shown)
+    negated: bool = False  # asked with a negation ("hvem kan ikke få …"): a question without one is rarely about it
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,7 @@ class Language:
     acting_for_words: frozenset[str] = frozenset()  # the words a fact about that uses ("pårørende")
     hours_words: frozenset[str] = frozenset()  # a question about opening or phone hours ("åbningstid")
     call_words: frozenset[str] = frozenset()  # a question about which number to call ("ringe", "tlf")
+    negation_words: frozenset[str] = frozenset()  # "ikke", "not": a question asking what is not so
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
@@ -528,8 +530,12 @@ def _load_topics(base: Path, problems: _Problems) -> dict[str, Topic]:
         label, missing = _text(raw, "label", where, problems), _text(raw, "missing", where, problems)
         intent = _text(raw, "intent", where, problems, required=False)
         asks = _phrasings(raw.get("asks"), f"{where}.asks", problems)
+        negated = raw.get("negated", False)
+        if not isinstance(negated, bool):
+            problems.add(f"{where}.negated", "must be true or false")
+            negated = False
         if label and missing:
-            topics[topic_id] = Topic(topic_id, label, missing, intent, asks)
+            topics[topic_id] = Topic(topic_id, label, missing, intent, asks, negated)
     return topics
 
 
@@ -578,7 +584,7 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
                   "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words",
-                  "hours_words", "call_words")
+                  "hours_words", "call_words", "negation_words")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
                      "acting_for", "off_topic", "asides")
 

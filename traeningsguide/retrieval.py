@@ -39,9 +39,10 @@ CONTACT_EVIDENCE = 0.3  # a contact competes fully only when the question is abo
 CONTACT_DISCOUNT = 0.5
 W_IF = 0.05  # a "what if" question ("hvad hvis …", "og hvis …"): a fact that states a rule with a condition
 W_PHONE = 0.15  # a question about whom to call: a fact that gives a phone number, times the contact topic's match
+CALL_MATCH = 0.6  # … taken to be at least this when the question names a call word ("hvilket nummer", "ringe")
 W_PLACE = 0.10  # a question naming a town ("jeg bor i Juelsminde"): a fact that names it (place names are
 # otherwise left out of matching, like the municipalities' names: they say where, not what)
-CALL_MATCH = 0.6  # … taken to be at least this when the question names a call word ("hvilket nummer", "ringe")
+NEGATED = 0.85  # a negated topic's candidates, for a question without a negation word
 NOT_STATED_OWN = 0.45  # a not-stated entry has no words of its own: its topic's phrasings, discounted
 NOT_STATED_POWER = 2  # … and its weaker matches count less still
 NOT_STATED_TOP = 0.95  # … and it answers only a question whose best topic match is (nearly) its topic
@@ -476,7 +477,10 @@ class Index:
         score = score + W_PHONE * calls * arrays["phone"]
         if conditional:
             score = score + W_IF * arrays["conditional"]
-        named = self._places & set(loose(q.text).split())
+        asked = set(loose(q.text).split())
+        if not asked & self.kb.language.negation_words:  # "hvem kan få …?" is not "hvem kan ikke få …?"
+            score = score * np.where(arrays["negated"], NEGATED, 1.0)
+        named = self._places & asked
         if named:
             score = score + W_PLACE * np.array([bool(named & p) for p in self._candidate_places[municipality]])
         scope = set(services)
@@ -498,6 +502,7 @@ class Index:
                 "owners": np.array([i for _, i in pairs], dtype=int),
                 "topic": np.array([topics.index(c.topic) for c in cands], dtype=int),
                 "not_stated": np.array([c.not_stated is not None for c in cands]),
+                "negated": np.array([self.kb.topics[c.topic].negated for c in cands]),
                 "contact": np.array([c.contact is not None for c in cands]),
                 "phone": np.array([bool(c.fact and phones_in(c.fact.text)) for c in cands], dtype=float),
                 "conditional": np.array([bool(c.fact and CONDITION_WORDS & set(loose(c.fact.text).split()))
