@@ -28,6 +28,9 @@ from traeningsguide.knowledge import KnowledgeBase
     ("Kan jeg få træning i Holbæk, og foregår det om aftenen?",
      ("Kan jeg få træning i Holbæk", "foregår det om aftenen?")),
     ("Jeg faldt, og det gjorde ondt. Kan jeg få træning?", ("Kan jeg få træning?",)),
+    # "…, eller <verb> …?" offers an alternative (one question); "…, eller hvordan …?" asks a second
+    ("Skal jeg træne på hold, eller kan jeg træne alene?", ("Skal jeg træne på hold, eller kan jeg træne alene?",)),
+    ("Skal jeg selv ringe, eller hvordan gør man?", ("Skal jeg selv ringe", "hvordan gør man?")),
     # a question about the guide beside a real one is not a question of its own; alone it is
     ("Kan du forstå engelsk? Hvad koster kørsel i Køge?", ("Hvad koster kørsel i Køge?",)),
     ("Er du en robot?", ("Er du en robot?",)),

@@ -16,6 +16,7 @@ from traeningsguide.knowledge import KnowledgeBase, Language
 from traeningsguide.textnorm import loose, loose_letters
 
 MAX_QUESTIONS = 3
+ALTERNATIVES = frozenset({"eller", "or"})  # a joiner that opens a second question only with a question word
 ENGLISH_MIN = 2  # English words a message needs to be read as English
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
 _LABEL = re.compile(r"^\s*[^\s:]+(?:\s+[^\s:]+){0,2}:\s+")  # "Holbæk: hvor tit …", "3 ting om træningen i Køge: …"
@@ -78,6 +79,8 @@ def _split_sentence(sentence: str, lang: Language) -> list[str]:
         starts = (joiner or tokens[i - 1].endswith(",")) if i else False
         opens = _opens_question(after[:3], lang) or (asks and joiner and tokens[i - 1].endswith(",")
                                                      and _verb_first(after[:2], lang))
+        if joiner and folded[i] in ALTERNATIVES and not (after and after[0] in lang.question_words):
+            opens = False  # "… på hold, eller kan man træne alene?" is one question; "…, eller hvordan …?" two
         if current and len(current) >= 2 and starts and opens:
             parts.append([])
             if joiner:
