@@ -436,11 +436,12 @@ class _Answerer:
                 groups.setdefault(key, []).append(sid)
                 chosen.setdefault(key, per_service[sid])
         if len(groups) > 1:
-            return self._differing(m, groups, chosen, services, topic, best, compare)
+            return self._differing(m, groups, chosen, services, topic, best, compare, ranked)
         return self._single(m, best, ranked, services, q)
 
     def _differing(self, m: Municipality, groups: dict[str, list[str]], chosen: dict[str, Scored],
-                   services: tuple[str, ...], topic: str, best: Scored, compare: bool) -> Part:
+                   services: tuple[str, ...], topic: str, best: Scored, compare: bool,
+                   ranked: list[Scored]) -> Part:
         """The services answer differently: each briefly (labelled with its service), or, when that
         would be long, the deciding question first. Services the source is silent on for the topic
         get one short line; they never force the deciding question on their own."""
@@ -460,6 +461,13 @@ class _Answerer:
 
         lines = [t["service_item"].format(service=label(sids), text=_answer_line(m, chosen[k], kb, self.english))
                  for k, sids in stated.items()]
+        quoted = [chosen[k] for k in stated]
+        if len(stated) == 1:  # one service answers (the others are silent): its second fact too, as for one service
+            (k, sids), = stated.items()
+            second = _second_fact(chosen[k], ranked, tuple(sids))
+            if second is not None:
+                lines[0] = f"{lines[0]} {second.candidate.fact.text}"  # type: ignore[union-attr]
+                quoted.append(second)
         if not stated:  # silent for every service, with different notes: the notes, once each
             lines = [_answer_line(m, chosen[k], kb, self.english) for k in groups]
         elif silent:
@@ -473,7 +481,7 @@ class _Answerer:
         contacts = _candidate_contacts(m, chosen[next(iter(stated))], services) if len(stated) == 1 else \
             _service_contacts(m, services)
         gaps = [(topic, tuple(silent))] if silent else [] if stated else [(topic, tuple(services))]
-        return Part(lines, contacts, topic, score=best.score, quotes=[_quote(chosen[k]) for k in stated], gaps=gaps)
+        return Part(lines, contacts, topic, score=best.score, quotes=[_quote(x) for x in quoted], gaps=gaps)
 
     def _single(self, m: Municipality, best: Scored, ranked: list[Scored], services: tuple[str, ...],
                 q: retrieval.Query) -> Part:
@@ -506,15 +514,10 @@ class _Answerer:
             best = next((s for s in ranked if s.candidate.contact and s.candidate.contact.id == scope[0].id), best)
         lines = [_answer_line(m, best, kb, self.english, q.terms)]
         facts = [best.candidate.fact] if best.candidate.fact else []
-        same_topic = [s for s in ranked[1:] if s.candidate.topic == best.candidate.topic and s.candidate.fact
-                      and s.candidate.fact.text != lines[0]
-                      and set(s.candidate.services) >= set(best.candidate.services) & set(services)]
-        if facts and same_topic:
-            second = same_topic[0]
-            words = len(lines[0].split()) + len(second.candidate.fact.text.split())  # type: ignore[union-attr]
-            if second.own >= SECOND_FACT * best.own and best.own > 0 and words <= MAX_ANSWER_WORDS:
-                lines.append(second.candidate.fact.text)  # type: ignore[union-attr]
-                facts.append(second.candidate.fact)  # type: ignore[arg-type]
+        second = _second_fact(best, ranked[1:], services) if facts else None
+        if second is not None:
+            lines.append(second.candidate.fact.text)  # type: ignore[union-attr]
+            facts.append(second.candidate.fact)  # type: ignore[arg-type]
         more = None
         if best.candidate.fact:
             shown = {f.text for f in facts}
@@ -542,6 +545,22 @@ class _Answerer:
             return Part([kb.texts[key]["silent"].format(title=m.source_title)], contacts, None, score=0.0,
                         gaps=[(None, services)])
         return Part([], contacts, None, sure=False, score=0.0)
+
+
+def _second_fact(best: Scored, ranked: list[Scored], services: tuple[str, ...]) -> Scored | None:
+    """The next fact of the best fact's topic for the same services, when it matches the question nearly
+    as well and both together stay within MAX_ANSWER_WORDS."""
+    fact = best.candidate.fact
+    if fact is None or best.own <= 0:
+        return None
+    for s in ranked:
+        other = s.candidate.fact
+        if s is best or other is None or s.candidate.topic != best.candidate.topic or other.text == fact.text \
+                or not set(s.candidate.services) >= set(best.candidate.services) & set(services):
+            continue
+        words = len(fact.text.split()) + len(other.text.split())
+        return s if s.own >= SECOND_FACT * best.own and words <= MAX_ANSWER_WORDS else None
+    return None
 
 
 def _near_topics(ranked: list[Scored], count: int = 3) -> list[str]:
