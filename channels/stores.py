@@ -223,25 +223,37 @@ class StoredCountMixin:
     (a sub-query for the last ``session_started``) on every save, to find which of the tracker's events
     are new: 11 % of the Rasa server's CPU time per turn in a py-spy profile (bench/README.md). A
     tracker this store read holds exactly the session's stored events, so the store notes their number
-    on it when it reads it, when it makes a new one and after each save; a tracker it did neither for
-    (a copy, the whole conversation of ``retrieve_full_tracker``) is counted as Rasa does.
+    on it when it reads it and after each save. When the store read nothing for a conversation, the new
+    tracker Rasa then makes (``create_tracker``, through the ``FailSafeTrackerStore`` that wraps this
+    store, so it is not made here) holds none stored: the store remembers that conversation until its
+    first save. Any other tracker (a copy, the whole conversation of ``retrieve_full_tracker``) is
+    counted as Rasa does.
     """
+
+    _EMPTY_LIMIT = 10_000  # conversations remembered as read-but-empty (their first save follows at once)
+
+    def _empty_senders(self) -> set[str]:
+        if not hasattr(self, "_empty"):
+            self._empty: set[str] = set()
+        return self._empty
 
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> DialogueStateTracker | None:
         tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)  # type: ignore[misc]
-        if tracker is not None and not fetch_events_from_all_sessions:
-            setattr(tracker, _STORED, len(tracker.events))
-        return tracker
-
-    def init_tracker(self, sender_id: str) -> DialogueStateTracker:
-        """Rasa makes a new tracker (``create_tracker``) only when ``retrieve`` found no stored event
-        of the conversation's session: none of its events is stored yet."""
-        tracker = super().init_tracker(sender_id)  # type: ignore[misc]
-        setattr(tracker, _STORED, 0)
+        if not fetch_events_from_all_sessions:
+            empty = self._empty_senders()
+            if tracker is not None:
+                setattr(tracker, _STORED, len(tracker.events))
+                empty.discard(sender_id)
+            else:
+                if len(empty) >= self._EMPTY_LIMIT:
+                    empty.clear()  # then the next first saves are counted as Rasa does
+                empty.add(sender_id)
         return tracker
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
         stored = getattr(tracker, _STORED, None)
+        if stored is None and tracker.sender_id in self._empty_senders():
+            stored = 0
         if stored is None or stored > len(tracker.events):
             return super()._additional_events(session, tracker)  # type: ignore[misc]
         return itertools.islice(tracker.events, stored, len(tracker.events))
@@ -249,6 +261,7 @@ class StoredCountMixin:
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)  # type: ignore[misc]
         setattr(tracker, _STORED, len(tracker.events))
+        self._empty_senders().discard(tracker.sender_id)
 
 
 class PostgresTrackerStore(IndexMixin, RollingSessionMixin, RetentionMixin, StoredCountMixin, SQLTrackerStore):

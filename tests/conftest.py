@@ -151,3 +151,15 @@ def shared_assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Assis
 def server(shared_assistant: Assistant) -> str:
     """Its REST webhook URL."""
     return f"{shared_assistant.url}/webhooks/rest/webhook"
+
+
+def gives_a_number_of(reply: str, municipality: str) -> bool:
+    """Whether a reply gives a phone number that the municipality's source gives one of its units
+    (``municipality``: its id or its short name)."""
+    from traeningsguide.knowledge import knowledge
+    from traeningsguide.textnorm import format_phone
+
+    kb = knowledge()
+    m = kb.municipalities.get(municipality) or next(
+        m for m in kb.municipalities.values() if m.short_name == municipality)
+    return any(format_phone(c.phone) in reply for c in m.contacts.values() if c.phone)

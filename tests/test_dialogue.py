@@ -573,3 +573,5 @@ def test_who_can_and_who_cannot_get_it_are_told_apart_by_the_negation(kb: Knowle
     cannot = respond(State(), "ask_eligibility", {"kommune": ["roedovre"]}, "hvem kan ikke få genoptræning i rødovre",
                      kb, ranking=ranking)
     assert can.topic == "eligibility" and cannot.topic == "exclusions", (can.topic, cannot.topic)
+    english = respond(State(), "nlu_fallback", {"kommune": ["roedovre"]}, "who cannot get rehab in Rødovre?", kb)
+    assert english.topic == "exclusions", english.topic

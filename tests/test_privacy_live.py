@@ -30,7 +30,7 @@ from traeningsguide.knowledge import knowledge
 from traeningsguide.privacy import mask_personal_numbers
 from traeningsguide.textnorm import format_phone
 
-from .conftest import PROJECT, Assistant
+from .conftest import PROJECT, Assistant, gives_a_number_of
 from .test_browser import _wait_for_bot, browser, site  # noqa: F401  (fixtures; `site` serves this module's assistant)
 
 BROKER = PROJECT / "tests" / "endpoints-broker.yml"  # the event broker block, added to endpoints.yml
@@ -101,7 +101,7 @@ def assert_real_answer(reply: str, kommune: str, topic: str) -> None:
     assert FALLBACK not in reply, reply
     assert any(f.text in reply for f in m.facts if f.topic in near), reply
     assert answers.answer(kommune, topic).source in reply and ("Ring til" in reply or "Kontakt" in reply
-                                                                   or re.search(r"\d\d \d\d \d\d \d\d", reply)), reply
+                                                                   or gives_a_number_of(reply, kommune)), reply
     assert "#" not in reply
 
 

@@ -31,6 +31,13 @@ from traeningsguide.knowledge import KnowledgeBase
     # "…, eller <verb> …?" offers an alternative (one question); "…, eller hvordan …?" asks a second
     ("Skal jeg træne på hold, eller kan jeg træne alene?", ("Skal jeg træne på hold, eller kan jeg træne alene?",)),
     ("Skal jeg selv ringe, eller hvordan gør man?", ("Skal jeg selv ringe", "hvordan gør man?")),
+    # a part split off at a verb before its subject stays a question; a statement opening with a verb
+    # that is not a modal is no question; "…, og vente der?" is one question
+    ("Kan jeg få træning, og foregår det på hold, og hvad koster det?",
+     ("Kan jeg få træning", "foregår det på hold", "hvad koster det?")),
+    ("Har fået ny hofte, kan jeg få træning? Hvad koster det? Hvordan melder jeg afbud?",
+     ("kan jeg få træning?", "Hvad koster det?", "Hvordan melder jeg afbud?")),
+    ("Skal jeg tage bussen til centret, og vente der?", ("Skal jeg tage bussen til centret, og vente der?",)),
     # a question about the guide beside a real one is not a question of its own; alone it is
     ("Kan du forstå engelsk? Hvad koster kørsel i Køge?", ("Hvad koster kørsel i Køge?",)),
     ("Er du en robot?", ("Er du en robot?",)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from traeningsguide import retrieval
 from traeningsguide.knowledge import KnowledgeBase
 
@@ -80,3 +82,13 @@ def test_an_inflected_form_the_lemma_table_does_not_know_matches_its_compound(kb
     assert ix.known("toilettet") and not ix.known("toilettetx")
     best = _top(kb, "holbaek", "kan jeg få hjælp til toilettet under træningen?")[0].candidate
     assert best.fact and "toiletbesøg" in best.fact.text
+
+
+@pytest.mark.parametrize("typed,term", [
+    ("afmelding", "afmelding"),  # a real Danish word the knowledge base does not use: kept, not "afdeling"
+    ("hemmet", "hjem"),  # not a word as spelt (only folded, "hæmmet"): corrected
+    ("sydom", "sygdom"),  # one letter from a knowledge-base word: corrected, although the lemma table has it
+    ("kotser", "koste"),
+])
+def test_typos_are_corrected_but_real_words_are_not(kb: KnowledgeBase, typed: str, term: str) -> None:
+    assert retrieval.index(kb).terms(typed) == (term,)

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("rasa")
 import sqlalchemy as sa  # noqa: E402
-from rasa.core.tracker_store import SQLTrackerStore  # noqa: E402
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered  # noqa: E402
 
@@ -31,8 +31,9 @@ def _rows(db: Path, sender: str) -> list[tuple[str, str]]:
         return [(t, json.dumps({k: v for k, v in json.loads(d).items() if k != "timestamp"})) for t, d in rows]
 
 
-def _turn(store: SQLTrackerStore, sender: str, number: int) -> None:
-    """One turn as Rasa's processor runs it: read the tracker, add the turn's events, save it."""
+def _turn(store: SQLTrackerStore | FailSafeTrackerStore, sender: str, number: int) -> None:
+    """One turn as Rasa's processor runs it: read the tracker, add the turn's events, save it (through
+    the FailSafeTrackerStore that Rasa wraps every tracker store in)."""
     tracker = asyncio.run(store.get_or_create_tracker(sender))
     at = time.time()  # Rasa reads a session from its session_started on, by timestamp
     for event in (UserUttered(f"spørgsmål {number}", timestamp=at),
@@ -65,8 +66,9 @@ def test_turn_by_turn_the_store_holds_what_rasas_store_holds(tmp_path: Path, mon
     monkeypatch.setenv("TRAENINGSGUIDE_SESSION_EVENTS", session_events)
     ours, stock = _ours(tmp_path / "ours.db"), _stock(tmp_path / "stock.db")
     statements = _statements(ours)
+    wrapped = FailSafeTrackerStore(ours)  # as Rasa runs it
     for number in range(8):
-        _turn(ours, "a", number)
+        _turn(wrapped, "a", number)
         _turn(stock, "a", number)
     mine = _rows(tmp_path / "ours.db", "a")
     users = [d for t, d in mine if t == "user"]

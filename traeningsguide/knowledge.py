@@ -318,6 +318,8 @@ class Language:
     hours_words: frozenset[str] = frozenset()  # a question about opening or phone hours ("åbningstid")
     call_words: frozenset[str] = frozenset()  # a question about which number to call ("ringe", "tlf")
     negation_words: frozenset[str] = frozenset()  # "ikke", "not": a question asking what is not so
+    modal_verbs: frozenset[str] = frozenset()  # "kan", "skal": open a question before a noun ("kan børnetræning …")
+    clause_subjects: frozenset[str] = frozenset()  # "der", "dem": after a verb also in a plain clause ("og vente der")
     glossary: Mapping[str, str] = field(default_factory=dict)  # English word -> Danish words (matching only)
     rewrites: tuple[tuple[re.Pattern[str], str], ...] = ()  # phrase -> the word it stands for (matching only)
 
@@ -584,7 +586,7 @@ def _phrasings(value: Any, where: str, problems: _Problems) -> tuple[str, ...]:
 
 LANGUAGE_WORDS = ("stop_words", "generic_words", "person_words", "question_words", "question_starts", "subjects",
                   "lead_words", "joiners", "english_words", "danish_words", "topic_question_words", "acting_for_words",
-                  "hours_words", "call_words", "negation_words")
+                  "hours_words", "call_words", "negation_words", "modal_verbs", "clause_subjects")
 LANGUAGE_PATTERNS = ("emergency", "compare", "correction", "rejected", "followup", "on_behalf", "self_reference",
                      "acting_for", "off_topic", "asides")
 

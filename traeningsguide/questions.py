@@ -59,9 +59,12 @@ def _opens_question(words: list[str], lang: Language) -> bool:
 
 
 def _verb_first(words: list[str], lang: Language) -> bool:
-    """Any word before a subject ("foregår det", "koster det"): in a sentence that asks, a question."""
+    """A verb before its subject ("foregår det", "koster det"): in a sentence that asks, a question. The
+    first word is no subject and no function word ("med det …"), the second a subject that does not
+    follow verbs in plain clauses too ("og vente der")."""
     words = _content_words(words, lang)
-    return len(words) > 1 and words[0] not in lang.subjects and words[1] in lang.subjects
+    return len(words) > 1 and words[0] not in lang.subjects and words[0] not in lang.stop_words \
+        and words[1] in lang.subjects and words[1] not in lang.clause_subjects
 
 
 def _split_sentence(sentence: str, lang: Language) -> list[str]:
@@ -105,9 +108,11 @@ def split_questions(text: str, kb: KnowledgeBase) -> tuple[str, ...]:
             words = loose(part).split()
             if i and statement and not part.endswith("?"):
                 continue  # "…, hvor hun bare var faldet." is a clause of a statement, not a question
-            # "Kan børnetræning også være for unge …, og hvor hurtigt …?": a verb first in a sentence that asks
-            verb_first = asks and len(words) >= 2 and _content_words(words, lang)[:1] and \
-                _content_words(words, lang)[0] in lang.question_starts
+            # in a sentence that asks: "Kan børnetræning også være for unge …, og hvor hurtigt …?" (a modal
+            # verb first), and "…, og foregår det på hold, og …?" (a part split off at a verb before its subject)
+            content = _content_words(words, lang)
+            verb_first = asks and len(words) >= 2 and (content[:1] and content[0] in lang.modal_verbs
+                                                       or i > 0 and _verb_first(words, lang))
             if part.endswith("?") and words or len(words) >= 2 and _opens_question(words, lang) or verb_first:
                 found.append(part)
     real = [q for q in found if not _any(lang.asides, q)]

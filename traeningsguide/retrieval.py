@@ -279,10 +279,9 @@ class Index:
         for text in _knowledge_texts(kb):
             words.update(_WORD.findall(text.lower()))
         wanted = {table.get(w, w) for w in words}
-        # every Danish word form, loosely folded, as hashes (4 MB instead of a set of 553 000 strings):
-        # a real word the knowledge base does not use is not a typo ("afmelding" is not "afdeling")
-        self._danish = np.unique(np.fromiter((hash(loose(w)) for pair in table.items() for w in pair),
-                                             dtype=np.int64))
+        # every Danish word form, as spelt, as hashes (4 MB instead of a set of 553 000 strings): a real
+        # word the knowledge base does not use is not a typo ("afmelding" is not "afdeling")
+        self._danish = np.unique(np.fromiter((hash(w) for pair in table.items() for w in pair), dtype=np.int64))
         return {form: lemma for form, lemma in table.items() if lemma in wanted and form != lemma}
 
     def _vocabulary(self, texts: list[str]) -> None:
@@ -345,7 +344,7 @@ class Index:
             elif folded in self.vocabulary or not hasattr(self, "vocabulary"):
                 term = self.vocabulary.get(folded, folded) if hasattr(self, "vocabulary") else folded
             else:
-                term = self._closest(folded)
+                term = self._closest(folded, word)
             if term and term not in self.stop and (len(term) > 1 or term.isdigit()):
                 out.append(term)
         return tuple(out)
@@ -359,29 +358,37 @@ class Index:
             folded = core.group(0) if core else ""
             if core and word.lower() not in self.lemmas and folded not in self.vocabulary \
                     and folded not in self.stop and len(folded) >= TYPO_MIN_LENGTH:
-                self._closest(folded)
+                self._closest(folded, core.group(0) if word.lower() == folded else word.lower().strip(".,;:!?()\"'"))
                 words.append(self._typo_words.get(folded, word))
             else:
                 words.append(word)
         return " ".join(words)
 
-    def _closest(self, folded: str) -> str:
-        """A typo's knowledge-base word: same first letter, similar length, similar letters."""
+    def _closest(self, folded: str, word: str = "") -> str:
+        """A typo's knowledge-base word: same first letter, similar length, similar letters. ``word``
+        (as typed, lower case): a real Danish word is kept, unless a knowledge-base word is one letter
+        more or less ("sydom" is "sygdom")."""
         if len(folded) < TYPO_MIN_LENGTH or folded.isdigit():
+            return folded
+        if word and self.is_danish_word(word) and not self._one_letter_from_vocabulary(folded):
             return folded
         if folded in self._typos:
             return self._typos[folded]
         self._typos[folded] = self._closest_uncached(folded)
         return self._typos[folded]
 
-    def is_danish_word(self, folded: str) -> bool:
-        """Whether a loosely folded word is a form in the Danish lemma table."""
-        i = int(np.searchsorted(self._danish, hash(folded)))
-        return i < len(self._danish) and int(self._danish[i]) == hash(folded)
+    def is_danish_word(self, word: str) -> bool:
+        """Whether a word (lower case, as spelt) is a form in the Danish lemma table."""
+        i = int(np.searchsorted(self._danish, hash(word)))
+        return i < len(self._danish) and int(self._danish[i]) == hash(word)
+
+    def _one_letter_from_vocabulary(self, folded: str) -> bool:
+        if not hasattr(self, "_deletions"):
+            self._deletions = {w[:i] + w[i + 1:] for w in self.vocabulary for i in range(len(w))}
+        return folded in self._deletions or any(folded[:i] + folded[i + 1:] in self.vocabulary
+                                                for i in range(len(folded)))
 
     def _closest_uncached(self, folded: str) -> str:
-        if self.is_danish_word(folded):
-            return folded
         candidates = [w for w in self.by_initial.get(folded[0], ()) if abs(len(w) - len(folded)) <= 2]
         close = difflib.get_close_matches(folded, candidates, n=1, cutoff=TYPO_CUTOFF)
         if close:
@@ -477,10 +484,10 @@ class Index:
         score = score + W_PHONE * calls * arrays["phone"]
         if conditional:
             score = score + W_IF * arrays["conditional"]
-        asked = set(loose(q.text).split())
-        if not asked & self.kb.language.negation_words:  # "hvem kan få …?" is not "hvem kan ikke få …?"
-            score = score * np.where(arrays["negated"], NEGATED, 1.0)
-        named = self._places & asked
+        folded = f" {loose(q.text)} "
+        if not any(f" {w} " in folded for w in self.kb.language.negation_words):  # "can't" folds to "can t"
+            score = score * np.where(arrays["negated"], NEGATED, 1.0)  # "hvem kan få …?" is not "… ikke få …?"
+        named = self._places & set(folded.split())
         if named:
             score = score + W_PLACE * np.array([bool(named & p) for p in self._candidate_places[municipality]])
         scope = set(services)
