@@ -830,7 +830,7 @@ def _frame(m: Municipality, body: list[str], contacts: tuple[Contact, ...], kb: 
     parts = ([t["frame"]] if english else []) + ([t["on_behalf"]] if on_behalf else []) + ["\n".join(body)]
     parts.append(kb.texts["answer"]["source"].format(title=m.source_title))
     # the next step, unless the answer already gives the number of every unit it would name
-    given = phones_in("\n".join(body))
+    given = phones_in("\n".join(body)) if with_step else set()
     if with_step and not (contacts and all(c.phone and phone_digits(c.phone) in given for c in contacts)):
         parts.append(answers.steps(m, contacts, kb, with_hours=False).text)
     return "\n\n".join(parts)

@@ -358,7 +358,7 @@ class Index:
             folded = core.group(0) if core else ""
             if core and word.lower() not in self.lemmas and folded not in self.vocabulary \
                     and folded not in self.stop and len(folded) >= TYPO_MIN_LENGTH:
-                self._closest(folded, core.group(0) if word.lower() == folded else word.lower().strip(".,;:!?()\"'"))
+                self._closest(folded, word.lower().strip(".,;:!?()\"'"))
                 words.append(self._typo_words.get(folded, word))
             else:
                 words.append(word)
@@ -478,16 +478,17 @@ class Index:
         score = W_OWN * mine + W_TOPIC * t + W_PRIOR * prior
         if last_topic in self.kb.topics:
             score = score + W_LAST * (arrays["topic"] == topics.index(last_topic))
+        folded = f" {loose(q.text)} "
+        asked = set(folded.split())
         calls = topic_sims.get(CONTACT_TOPIC, 0.0)
-        if self.kb.language.call_words & set(loose(q.text).split()):
+        if self.kb.language.call_words & asked:
             calls = max(calls, CALL_MATCH)
         score = score + W_PHONE * calls * arrays["phone"]
         if conditional:
             score = score + W_IF * arrays["conditional"]
-        folded = f" {loose(q.text)} "
         if not any(f" {w} " in folded for w in self.kb.language.negation_words):  # "can't" folds to "can t"
             score = score * np.where(arrays["negated"], NEGATED, 1.0)  # "hvem kan få …?" is not "… ikke få …?"
-        named = self._places & set(folded.split())
+        named = self._places & asked
         if named:
             score = score + W_PLACE * np.array([bool(named & p) for p in self._candidate_places[municipality]])
         scope = set(services)
